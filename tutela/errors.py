@@ -1,0 +1,83 @@
+"""Every error Tutela raises, in one hierarchy.
+
+::
+
+    TutelaError
+      InputError            input that cannot be read at all (missing file, bad encoding, too big)
+      PolicyError           a policy file that can be read but is not valid; carries every problem
+      LedgerError           the engine's own database refused or is in the wrong state
+      RequestError          a data subject request cannot move the way it was asked to
+      ConnectorError        a product database, cache or processor failed
+
+Callers that only want to know "did Tutela refuse this?" catch ``TutelaError``.
+Adapters map the classes to exit codes and HTTP status codes in one place each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "ConnectorError",
+    "InputError",
+    "LedgerError",
+    "PolicyError",
+    "Problem",
+    "RequestError",
+    "TutelaError",
+]
+
+
+class TutelaError(Exception):
+    """Root of every error Tutela raises on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an input, and where it is.
+
+    ``line`` and ``column`` are 1-based; 0 means the position is unknown (for
+    example a required key that is absent from a mapping: the mapping's own
+    position is used when known).
+    """
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        at = f" at {self.path}" if self.path else ""
+        return f"{where}:{at} {self.message}" if at else f"{where}: {self.message}"
+
+
+class InputError(TutelaError):
+    """The input cannot be read at all: it is missing, not UTF-8, too large, or not YAML."""
+
+    def __init__(self, message: str, problem: Problem | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
+class PolicyError(TutelaError):
+    """A policy file was read but is not a valid policy. ``problems`` lists all of them."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(str(p) for p in self.problems)
+        noun = "problem" if len(self.problems) == 1 else "problems"
+        super().__init__(f"{len(self.problems)} {noun} in the policy file:\n{lines}")
+
+
+class LedgerError(TutelaError):
+    """The ledger database refused an operation or has an outdated schema."""
+
+
+class RequestError(TutelaError):
+    """A data subject request cannot be created or moved as asked."""
+
+
+class ConnectorError(TutelaError):
+    """A connector to a product database, cache or processor failed."""

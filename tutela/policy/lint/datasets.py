@@ -1,0 +1,114 @@
+"""Rules on datasets: undeclared personal fields, unreachable data, missing erase strategies."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+
+from tutela.policy.columns import classify_column
+from tutela.policy.lint.base import Severity, rule
+from tutela.policy.loader import Document
+from tutela.policy.model import Policy
+from tutela.policy.references import resolve_reference
+from tutela.policy.source import Loc
+
+__all__ = ["reachable_collections"]
+
+
+def reachable_collections(policy: Policy) -> set[tuple[str, str]]:
+    """Collections a request can reach: those with an identity field, and those linked to
+    one through declared references (followed in both directions)."""
+    edges: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    seeds: list[tuple[str, str]] = []
+    for dataset in policy.datasets:
+        for collection in dataset.collections:
+            here = (dataset.name, collection.name)
+            edges.setdefault(here, set())
+            if any(f.identity is not None for f in collection.fields):
+                seeds.append(here)
+            for fld in collection.fields:
+                if fld.references is None:
+                    continue
+                target = resolve_reference(dataset.name, fld.references)
+                if target is None:
+                    continue
+                there = target[:2]
+                edges[here].add(there)
+                edges.setdefault(there, set()).add(here)
+    seen = set(seeds)
+    queue = deque(seeds)
+    while queue:
+        for nxt in edges.get(queue.popleft(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
+
+
+@rule(
+    "undeclared-personal-field",
+    Severity.warning,
+    "A dataset field looks personal by its name but declares no category",
+    "GDPR Art. 30(1)(c); Art. 5(2) accountability",
+)
+def _undeclared(document: Document) -> Iterator[tuple[Loc, str]]:
+    for d, dataset in enumerate(document.policy.datasets):
+        for c, collection in enumerate(dataset.collections):
+            for f, fld in enumerate(collection.fields):
+                if fld.categories or fld.identity or fld.references or fld.primary_key:
+                    continue
+                guess = classify_column(fld.name)
+                if guess is not None:
+                    yield (
+                        ("datasets", d, "collections", c, "fields", f, "name"),
+                        (
+                            f"field {collection.name}.{fld.name} looks like {guess!r} but declares "
+                            "no categories; declare what it holds (a system.* category if it "
+                            "holds nothing personal)"
+                        ),
+                    )
+
+
+@rule(
+    "unreachable-personal-data",
+    Severity.error,
+    "A collection holds personal data that no identity can reach",
+    "GDPR Art. 15, 17 and 12(2): requests must be answerable",
+)
+def _unreachable(document: Document) -> Iterator[tuple[Loc, str]]:
+    policy = document.policy
+    reachable = reachable_collections(policy)
+    for d, dataset in enumerate(policy.datasets):
+        for c, collection in enumerate(dataset.collections):
+            if collection.personal and (dataset.name, collection.name) not in reachable:
+                yield (
+                    ("datasets", d, "collections", c, "name"),
+                    (
+                        f"collection {dataset.name}.{collection.name} holds personal data but has "
+                        "no identity field and no reference path to one; a request could never "
+                        "find this person's rows"
+                    ),
+                )
+
+
+@rule(
+    "field-without-erase-strategy",
+    Severity.warning,
+    "A masked collection has a personal field with no erase strategy",
+    "GDPR Art. 17(1)",
+)
+def _erase_strategy(document: Document) -> Iterator[tuple[Loc, str]]:
+    for d, dataset in enumerate(document.policy.datasets):
+        for c, collection in enumerate(dataset.collections):
+            if collection.erase != "mask":
+                continue
+            for f, fld in enumerate(collection.fields):
+                if fld.personal and fld.erase is None and not fld.primary_key:
+                    yield (
+                        ("datasets", d, "collections", c, "fields", f, "name"),
+                        (
+                            f"{collection.name}.{fld.name} is personal and its rows are masked on "
+                            "erasure, but it has no erase strategy (null, pseudonymize, "
+                            "scrub_subject, {replace: ...} or keep)"
+                        ),
+                    )

@@ -1,0 +1,117 @@
+"""Rules on purposes: consent mechanics, direct marketing and sensitive categories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tutela.policy.lint.base import Severity, rule
+from tutela.policy.loader import Document
+from tutela.policy.model import Purpose
+from tutela.policy.source import Loc
+from tutela.policy.taxonomy import Taxonomy
+
+__all__ = ["is_advertising", "is_marketing"]
+
+_CONSENT_BASES = ("consent", "explicit_consent")
+
+
+def is_marketing(purpose: Purpose, taxonomy: Taxonomy) -> bool:
+    """Direct marketing or advertising, by the purpose's flags or its taxonomy data use."""
+    if purpose.is_direct_marketing or purpose.targeted_advertising:
+        return True
+    term = taxonomy.get("data_use", purpose.data_use) if purpose.data_use else None
+    return bool(term and (term.marketing or term.targeted_advertising))
+
+
+def is_advertising(purpose: Purpose, taxonomy: Taxonomy) -> bool:
+    """Targeted advertising, by flag, ads channel or taxonomy data use."""
+    if purpose.targeted_advertising or purpose.channel == "ads":
+        return True
+    term = taxonomy.get("data_use", purpose.data_use) if purpose.data_use else None
+    return bool(term and term.targeted_advertising)
+
+
+@rule(
+    "consent-without-mechanism",
+    Severity.error,
+    "A purpose based on consent has no recorded way to give and withdraw it",
+    "GDPR Art. 7(1) and 7(3)",
+)
+def _consent_mechanism(document: Document) -> Iterator[tuple[Loc, str]]:
+    for name, purpose in document.policy.purposes.items():
+        if purpose.legal_basis in _CONSENT_BASES and purpose.consent is None:
+            yield (
+                ("purposes", name, "legal_basis"),
+                (
+                    f"purpose {name!r} rests on consent but says nowhere how consent is given "
+                    "and withdrawn; add consent: {given_through: [...], withdrawn_through: [...]}"
+                ),
+            )
+
+
+@rule(
+    "marketing-without-opt-out",
+    Severity.error,
+    "Direct marketing on legitimate interest offers no way to object",
+    "GDPR Art. 21(2)-(3); ePrivacy Directive Art. 13(2)",
+)
+def _marketing_opt_out(document: Document) -> Iterator[tuple[Loc, str]]:
+    for name, purpose in document.policy.purposes.items():
+        if (
+            purpose.legal_basis == "legitimate_interest"
+            and is_marketing(purpose, document.taxonomy)
+            and not purpose.opt_out
+        ):
+            yield (
+                ("purposes", name, "legal_basis"),
+                (
+                    f"purpose {name!r} is direct marketing on legitimate interest with no opt_out; "
+                    "the person may object at any time and the objection always wins"
+                ),
+            )
+
+
+@rule(
+    "sensitive-marketing-without-explicit-consent",
+    Severity.error,
+    "A marketing or advertising purpose uses a sensitive category without explicit consent",
+    "GDPR Art. 9(1)-(2)(a); EDPB Guidelines 8/2020 on targeting",
+)
+def _sensitive_marketing(document: Document) -> Iterator[tuple[Loc, str]]:
+    taxonomy = document.taxonomy
+    for name, purpose in document.policy.purposes.items():
+        if not is_marketing(purpose, taxonomy) or purpose.legal_basis == "explicit_consent":
+            continue
+        for i, key in enumerate(purpose.categories):
+            kind = taxonomy.sensitivity(key)
+            if kind is not None:
+                yield (
+                    ("purposes", name, "categories", i),
+                    (
+                        f"marketing purpose {name!r} uses {key!r} ({kind.replace('_', ' ')}) on "
+                        f"{purpose.legal_basis.replace('_', ' ')}; only explicit consent allows it"
+                    ),
+                )
+
+
+@rule(
+    "sensitive-category-not-allowed",
+    Severity.warning,
+    "A purpose uses a sensitive category without declaring that it may",
+    "GDPR Art. 9 and 10",
+)
+def _sensitive_not_allowed(document: Document) -> Iterator[tuple[Loc, str]]:
+    taxonomy = document.taxonomy
+    for name, purpose in document.policy.purposes.items():
+        if purpose.sensitive_allowed or is_marketing(purpose, taxonomy):
+            continue  # marketing has its own, stricter rule
+        for i, key in enumerate(purpose.categories):
+            kind = taxonomy.sensitivity(key)
+            if kind is not None:
+                yield (
+                    ("purposes", name, "categories", i),
+                    (
+                        f"purpose {name!r} uses {key!r} ({kind.replace('_', ' ')}); set "
+                        "sensitive_allowed: true once an Art. 9(2) condition applies, or drop it"
+                    ),
+                )

@@ -1,0 +1,149 @@
+"""Rules on where data goes: international transfers and their safeguards (GDPR Chapter V)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from tutela.policy.lint.base import Severity, rule
+from tutela.policy.loader import Document
+from tutela.policy.model import Policy, RecipientRole, Transfers
+from tutela.policy.source import Loc
+from tutela.policy.taxonomy import Taxonomy
+
+__all__ = ["destinations", "home_area"]
+
+_OWN_SIDE = {RecipientRole.other_users}
+
+
+def home_area(policy: Policy, taxonomy: Taxonomy) -> frozenset[str]:
+    """Countries data may reach without a transfer: the EEA for an EEA company, else home."""
+    home = policy.organisation.country
+    country = taxonomy.countries.get(home)
+    if country is not None and country.eea:
+        return frozenset(code for code, c in taxonomy.countries.items() if c.eea)
+    return frozenset({home})
+
+
+def destinations(document: Document) -> Iterator[tuple[Loc, str, tuple[str, ...]]]:
+    """Every (position, destination country, mechanisms) the file declares data going to."""
+    policy = document.policy
+    for i, recipient in enumerate(policy.recipients):
+        if recipient.role in _OWN_SIDE:
+            continue
+        for j, code in enumerate(recipient.countries):
+            yield ("recipients", i, "countries", j), code, recipient.transfer_mechanisms
+    for d, dataset in enumerate(policy.datasets):
+        for j, code in enumerate(dataset.countries):
+            yield ("datasets", d, "countries", j), code, ()
+
+
+def _adequate(taxonomy: Taxonomy, code: str) -> bool:
+    country = taxonomy.countries.get(code)
+    return bool(country and country.adequacy)
+
+
+@rule(
+    "transfers-promised-never",
+    Severity.error,
+    "International transfers are promised never to happen, yet data leaves the home area",
+    "GDPR Art. 13(1)(f), Art. 44",
+)
+def _transfers_never(document: Document) -> Iterator[tuple[Loc, str]]:
+    policy = document.policy
+    if policy.promises.international_transfers is not Transfers.never:
+        return
+    area = home_area(policy, document.taxonomy)
+    for loc, code, _ in destinations(document):
+        if code not in area:
+            yield (
+                loc,
+                (
+                    f"the policy promises no international transfers, but data goes to {code}, "
+                    "outside the home area"
+                ),
+            )
+
+
+@rule(
+    "transfer-without-safeguard",
+    Severity.error,
+    "Data leaves the home area with no valid transfer mechanism",
+    "GDPR Art. 44-46, 49",
+)
+def _transfer_without_safeguard(document: Document) -> Iterator[tuple[Loc, str]]:
+    policy, taxonomy = document.policy, document.taxonomy
+    area = home_area(policy, taxonomy)
+    today = dt.date.today()
+    for loc, code, mechanisms in destinations(document):
+        if code in area or loc[0] == "datasets":
+            continue
+        valid = []
+        for key in mechanisms:
+            mechanism = taxonomy.transfer_mechanisms.get(key)
+            if mechanism is None or not mechanism.valid_on(today) or key == "none":
+                continue
+            if key == "adequacy" and not _adequate(taxonomy, code):
+                continue
+            if mechanism.requires_destination and mechanism.requires_destination != code:
+                continue
+            valid.append(key)
+        if not valid and not _adequate(taxonomy, code):
+            named = ", ".join(mechanisms) if mechanisms else "none named"
+            yield (
+                loc,
+                (
+                    f"data goes to {code} outside the home area with no valid transfer "
+                    f"mechanism ({named}); name standard contractual clauses (scc), binding "
+                    "corporate rules (bcr), the EU-US Data Privacy Framework (eu_us_dpf, US only) "
+                    "or an Art. 49 derogation"
+                ),
+            )
+
+
+@rule(
+    "privacy-shield-invalid",
+    Severity.error,
+    "A transfer relies on the EU-US Privacy Shield, invalid since 16 July 2020",
+    "CJEU C-311/18 (Schrems II), 16 July 2020",
+)
+def _privacy_shield(document: Document) -> Iterator[tuple[Loc, str]]:
+    taxonomy = document.taxonomy
+    today = dt.date.today()
+    for i, recipient in enumerate(document.policy.recipients):
+        for j, key in enumerate(recipient.transfer_mechanisms):
+            mechanism = taxonomy.transfer_mechanisms.get(key)
+            if mechanism is None or mechanism.valid_on(today):
+                continue
+            until = mechanism.valid_until.isoformat() if mechanism.valid_until else "now"
+            why = f" ({mechanism.invalidated_by})" if mechanism.invalidated_by else ""
+            yield (
+                ("recipients", i, "transfer_mechanisms", j),
+                (
+                    f"recipient {recipient.name!r} relies on {mechanism.name}, invalid since "
+                    f"{until}{why}; use the EU-US Data Privacy Framework or standard contractual "
+                    "clauses"
+                ),
+            )
+
+
+@rule(
+    "external-services-promised-none",
+    Severity.error,
+    "No external data-service providers are promised, yet a processor is listed",
+    "GDPR Art. 13(1)(e), Art. 28",
+)
+def _external_services(document: Document) -> Iterator[tuple[Loc, str]]:
+    policy = document.policy
+    if policy.promises.external_data_services:
+        return
+    external = {RecipientRole.processor, RecipientRole.sub_processor}
+    for i, recipient in enumerate(policy.recipients):
+        if recipient.role in external:
+            yield (
+                ("recipients", i, "role"),
+                (
+                    f"the policy promises no external data-service providers, but "
+                    f"{recipient.name!r} is a {recipient.role.value.replace('_', '-')}"
+                ),
+            )
