@@ -49,8 +49,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
-        at = f" at {self.path}" if self.path else ""
-        return f"{where}:{at} {self.message}" if at else f"{where}: {self.message}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
 class InputError(TutelaError):
