@@ -149,6 +149,9 @@ def parse_source(raw: bytes | str, name: str = "<policy>", *, max_bytes: int = M
     return source
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 class _Builder:
     def __init__(self, source: Source, loader: yaml.SafeLoader) -> None:
         self.source = source
@@ -174,6 +177,8 @@ class _Builder:
         return self._scalar(node, loc)
 
     def _scalar(self, node: yaml.Node, loc: Loc) -> Any:
+        if node.tag == _STR:  # most values; skip the generic constructor
+            return node.value
         try:
             value = self.loader.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
@@ -213,7 +218,7 @@ class _Builder:
                     Problem(self.source.file, line, column, format_path(loc), "a key must be text")
                 )
                 continue
-            key = self.loader.construct_object(key_node)
+            key = key_node.value if key_node.tag == _STR else self.loader.construct_object(key_node)
             if not isinstance(key, str):
                 # YAML reads ``1:`` as an int and ``no:`` as a bool; policy keys are names.
                 key = key_node.value
