@@ -88,7 +88,10 @@ def _minimum_age(document: Document) -> Iterator[tuple[Loc, str]]:
         return
     countries = dict.fromkeys([policy.organisation.country, *policy.user_countries])
     for code in countries:
-        needed = taxonomy.age_of_digital_consent(code)
+        country = taxonomy.countries.get(code)
+        if country is None or country.age_of_digital_consent is None:
+            continue  # no Art. 8 age there (outside the GDPR and UK GDPR)
+        needed = country.age_of_digital_consent
         if age < needed:
             yield (
                 ("promises", "minimum_age"),
