@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import inspect
 import re
-from enum import Enum
 from collections.abc import Iterator
-
+from enum import Enum
 from typing import Any
 
 import typer
