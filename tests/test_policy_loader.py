@@ -228,3 +228,15 @@ def test_problem_is_plain_data() -> None:
     problem = Problem("p.yaml", 3, 5, "a.b", "bad")
     assert str(problem) == "p.yaml:3:5: a.b: bad"
     assert dataclasses.asdict(problem)["line"] == 3
+
+
+def test_notice_files_must_exist(write_policy: WritePolicy) -> None:
+    data = base_policy()
+    data["versions"][0]["notices"] = {"sv": "notices/sv.md"}
+    path = write_policy(data)
+    (problem,) = problems_of(path)
+    assert problem.path == "versions[0].notices.sv"
+    assert "not found" in problem.message
+    (path.parent / "notices").mkdir()
+    (path.parent / "notices" / "sv.md").write_text("Integritetspolicy", encoding="utf-8")
+    assert load(path).versions[0].notices["sv"] == "notices/sv.md"

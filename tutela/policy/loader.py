@@ -42,8 +42,21 @@ class Document:
 
 
 def read(path: str | Path) -> Document:
-    """Load ``path`` and keep where each value stood, for tools that report positions."""
-    return _validate(read_source(path))
+    """Load ``path`` and keep where each value stood, for tools that report positions.
+
+    Notice files named by ``versions`` are resolved against the file's folder
+    and must exist.
+    """
+    document = _validate(read_source(path))
+    problems = [
+        document.source.problem(("versions", v, "notices", lang), f"notice file {name!r} not found")
+        for v, version in enumerate(document.policy.versions)
+        for lang, name in version.notices.items()
+        if not (document.directory / name).is_file()
+    ]
+    if problems:
+        raise PolicyError(problems)
+    return document
 
 
 def reads(text: str | bytes, name: str = "<policy>") -> Document:
