@@ -1,0 +1,178 @@
+"""The combined scan: every candidate pattern over the text in one pass.
+
+Three back-ends share the patterns in :mod:`tutela.scrub.patterns`:
+
+- ``hyperscan``: all patterns in one database, one pass over the UTF-8 bytes;
+- ``re2``: Google RE2, one linear-time pass per pattern;
+- ``re``: the standard library, one pass per pattern.
+
+The fastest one that imports and compiles is chosen when this module is imported;
+``TUTELA_SCRUB_ENGINE`` (``hyperscan``, ``re2`` or ``re``) forces a choice, which
+is how the tests check that all back-ends find the same candidates. Whatever the
+back-end, :func:`scan` returns, per candidate family, non-overlapping
+``(start, end)`` character offsets, leftmost first and longest at each start.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from tutela.scrub.patterns import PATTERNS, Kind, Pattern
+
+__all__ = ["ENGINE", "Candidates", "available_engines", "scan"]
+
+Candidates = list[list[tuple[int, int]]]
+"""Per :class:`Kind` (by index), the candidate spans in text order."""
+
+
+def _reduce(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Leftmost, then longest, non-overlapping spans: what a regex ``finditer`` yields."""
+    spans.sort(key=lambda s: (s[0], -s[1]))
+    out: list[tuple[int, int]] = []
+    last_end = -1
+    for start, end in spans:
+        if start >= last_end:
+            out.append((start, end))
+            last_end = end
+    return out
+
+
+class _Backend(Protocol):
+    name: str
+
+    def scan(self, text: str) -> Candidates: ...
+
+
+class _ReBackend:
+    """One ``finditer`` per pattern, with Python's ``re`` or with RE2."""
+
+    def __init__(self, name: str, compile_: Callable[[str], Any], patterns: Sequence[Pattern]):
+        self.name = name
+        self._compiled = [(p.kind, compile_(p.regex)) for p in patterns]
+
+    def scan(self, text: str) -> Candidates:
+        padded = text + "\n"
+        per_kind: Candidates = [[] for _ in Kind]
+        for kind, regex in self._compiled:
+            # The last character of every match is the terminator; it is not part
+            # of the candidate.
+            per_kind[kind].extend((m.start(), m.end() - 1) for m in regex.finditer(padded))
+        return [_reduce(spans) if len(spans) > 1 else spans for spans in per_kind]
+
+
+class _HyperscanBackend:
+    """All patterns in one Hyperscan block-mode database, leftmost start of match on."""
+
+    name = "hyperscan"
+
+    def __init__(self, patterns: Sequence[Pattern]) -> None:
+        import hyperscan
+
+        self._kinds = [p.kind for p in patterns]
+        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._db.compile(
+            expressions=[p.regex.encode("utf-8") for p in patterns],
+            ids=list(range(len(patterns))),
+            elements=len(patterns),
+            flags=[hyperscan.HS_FLAG_SOM_LEFTMOST] * len(patterns),
+        )
+        self._hyperscan = hyperscan
+        # A scratch space may be used by one scan at a time: one per thread.
+        self._local = threading.local()
+
+    def _scratch(self) -> Any:
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._hyperscan.Scratch(self._db)
+            self._local.scratch = scratch
+        return scratch
+
+    def scan(self, text: str) -> Candidates:
+        # Lone surrogates (from undecodable input bytes) must survive the round trip.
+        data = (text + "\n").encode("utf-8", "surrogatepass")
+        hits: list[tuple[int, int, int]] = []
+        append = hits.append
+
+        def on_match(pid: int, start: int, end: int, flags: int, context: object) -> None:
+            append((pid, start, end - 1))
+
+        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
+        per_kind: Candidates = [[] for _ in Kind]
+        kinds = self._kinds
+        if len(data) == len(text) + 1:
+            for pid, start, end in hits:
+                per_kind[kinds[pid]].append((start, end))
+        else:
+            to_char = _byte_to_char(data, hits)
+            for pid, start, end in hits:
+                per_kind[kinds[pid]].append((to_char[start], to_char[end]))
+        return [_reduce(spans) if len(spans) > 1 else spans for spans in per_kind]
+
+
+def _byte_to_char(data: bytes, hits: list[tuple[int, int, int]]) -> dict[int, int]:
+    """Character offsets of the byte offsets in ``hits`` (all on character boundaries)."""
+    offsets = sorted({o for _, s, e in hits for o in (s, e)})
+    mapping: dict[int, int] = {}
+    byte_pos = 0
+    char_pos = 0
+    for offset in offsets:
+        char_pos += len(data[byte_pos:offset].decode("utf-8", "surrogatepass"))
+        byte_pos = offset
+        mapping[offset] = char_pos
+    return mapping
+
+
+def _make(name: str) -> _Backend:
+    if name == "hyperscan":
+        return _HyperscanBackend(PATTERNS)
+    if name == "re2":
+        import re2  # type: ignore[import-untyped]
+
+        return _ReBackend("re2", re2.compile, PATTERNS)
+    if name == "re":
+        return _ReBackend("re", lambda p: re.compile(p, re.ASCII), PATTERNS)
+    raise ValueError(f"unknown regex engine {name!r}; use hyperscan, re2 or re")
+
+
+def available_engines() -> list[str]:
+    """The back-ends that import and compile here, fastest first."""
+    names = []
+    for name in ("hyperscan", "re2", "re"):
+        try:
+            _make(name)
+        except Exception:
+            continue
+        names.append(name)
+    return names
+
+
+def _choose() -> _Backend:
+    forced = os.environ.get("TUTELA_SCRUB_ENGINE", "").strip().lower()
+    if forced:
+        return _make(forced)
+    for name in ("hyperscan", "re2"):
+        try:
+            return _make(name)
+        except Exception:
+            # Not installed, or no wheel for this CPU: fall through to the next.
+            continue
+    return _make("re")
+
+
+_BACKEND = _choose()
+ENGINE: str = _BACKEND.name
+"""Name of the regex back-end chosen at import: ``hyperscan``, ``re2`` or ``re``."""
+
+
+def scan(text: str) -> Candidates:
+    """Candidate spans of every family, found in one combined scan of ``text``."""
+    return _BACKEND.scan(text)
+
+
+def scanner(name: str) -> Callable[[str], Candidates]:
+    """The ``scan`` function of a named back-end (for tests and benchmarks)."""
+    return _make(name).scan

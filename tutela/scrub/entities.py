@@ -1,0 +1,53 @@
+"""What the detector finds: entity types and the matches it reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = ["Entity", "EntityType"]
+
+
+class EntityType(StrEnum):
+    """The kinds of personal data (and secrets) the detector recognises."""
+
+    EMAIL = "EMAIL"
+    PHONE = "PHONE"
+    IBAN = "IBAN"
+    PAYMENT_CARD = "PAYMENT_CARD"
+    IP_ADDRESS = "IP_ADDRESS"
+    URL = "URL"
+    NATIONAL_ID = "NATIONAL_ID"
+    ORG_ID = "ORG_ID"
+    VAT_ID = "VAT_ID"
+    DATE_OF_BIRTH = "DATE_OF_BIRTH"
+    PERSON = "PERSON"
+    SECRET = "SECRET"
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """One match: ``text[start:end]`` is a value of ``type``.
+
+    ``start`` and ``end`` are character offsets (not bytes) into the text that was
+    scanned. ``score`` is between 0 and 1; ``validator`` names the check that
+    confirmed the match (``"iban.mod97"``, ``"se.personnummer"``, ``"known"``...).
+    ``flags`` carries extra findings about the value, such as ``"credentials"`` on
+    a URL that holds a user name and password.
+    """
+
+    type: EntityType
+    start: int
+    end: int
+    score: float
+    validator: str
+    flags: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, object]:
+        """The entity as the JSON object the CLI writes (no value, only its place)."""
+        return {
+            "type": self.type.value,
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 3),
+        }

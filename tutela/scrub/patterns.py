@@ -1,0 +1,102 @@
+"""The candidate patterns of the combined scan.
+
+A pattern finds *candidates*, not entities: one pattern for "a run of digits
+with separators" feeds the phone, card, national-number and company-number
+validators alike, so the text is scanned once whatever the number of types.
+
+Every pattern is written in the common subset of Hyperscan, RE2 and Python's
+``re`` (no look-around, no back-references) and ends with exactly one
+*terminator* character that cannot continue the candidate. The terminator keeps
+Hyperscan from reporting every intermediate end of a match, and the scanned text
+always gets a trailing newline so a candidate at the very end still has one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+__all__ = ["PATTERNS", "Kind", "Pattern"]
+
+
+class Kind(IntEnum):
+    """Families of candidates; each family has one recogniser."""
+
+    EMAIL = 0
+    URL = 1
+    IPV4 = 2
+    IPV6 = 3
+    CODE = 4  # two capital letters, then digits and letters: IBAN, VAT numbers
+    NUMBER = 5  # digits with separators: phones, cards, national and company numbers
+    DATE = 6
+    SECRET_TOKEN = 7  # API keys and tokens recognisable by their shape
+    SECRET_CONTEXT = 8  # a value after "password:", "api_key=" and the like
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """One expression of the combined scan and the candidate family it feeds."""
+
+    kind: Kind
+    regex: str
+
+
+# Month names as written in dates, by language (French and Czech also without
+# accents, Czech in the genitive as in "12. března 1985").
+_MONTH_NAMES = {
+    "en": "january february march april may june july august september october november"
+    " december jan feb mar apr jun jul aug sep sept oct nov dec",
+    "sv": "januari februari mars april maj juni juli augusti september oktober november december",
+    "nl": "januari februari maart april mei juni juli augustus september oktober november december",
+    "fr": "janvier février fevrier mars avril mai juin juillet août aout septembre octobre"
+    " novembre décembre decembre",
+    "cs": "ledna února unora března brezna dubna května kvetna června cervna července cervence"
+    " srpna září zari října rijna listopadu prosince",
+}
+# Longest first, so that the leftmost alternative is also the longest one and every
+# engine picks the same match.
+_MONTHS = sorted(
+    {m for names in _MONTH_NAMES.values() for m in names.split()}, key=lambda m: (-len(m), m)
+)
+_MONTH = "(?:" + "|".join(_MONTHS) + ")"
+
+_SECRET_WORDS = (
+    "password|passwd|passwort|pwd|passcode|lösenord|losenord|wachtwoord|mot de passe|mdp"
+    "|heslo|api[_ -]?key|secret|client[_ -]?secret|access[_ -]?token|auth[_ -]?token|token"
+)
+
+PATTERNS: tuple[Pattern, ...] = (
+    Pattern(
+        Kind.EMAIL,
+        r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+[^A-Za-z0-9\-]",
+    ),
+    Pattern(Kind.URL, r"(?i)(?:https?|ftp)://[^\s<>\"'`]+[\s<>\"'`]"),
+    Pattern(Kind.URL, r"(?i)www\.[A-Za-z0-9\-]+\.[^\s<>\"'`]+[\s<>\"'`]"),
+    Pattern(Kind.IPV4, r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}[^0-9]"),
+    Pattern(Kind.IPV6, r"[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*[^0-9A-Fa-f:.]"),
+    Pattern(Kind.CODE, r"[A-Z]{2} ?[0-9A-Z]{2}(?:[ .\-]?[0-9A-Z]){4,32}[^0-9A-Za-z]"),
+    Pattern(Kind.NUMBER, r"\+?[0-9](?:[ .\-/()]{0,2}[0-9]){5,}[^0-9]"),
+    Pattern(Kind.DATE, r"[0-9]{1,4}[./\-] ?[0-9]{1,2}[./\-] ?[0-9]{2,4}[^0-9]"),
+    Pattern(
+        Kind.DATE,
+        rf"(?i)[0-9]{{1,2}}(?:er|st|nd|rd|th)?\.? ?{_MONTH}\.?,? ?[0-9]{{4}}[^0-9]",
+    ),
+    Pattern(Kind.DATE, rf"(?i){_MONTH}\.? [0-9]{{1,2}}(?:st|nd|rd|th)?,? [0-9]{{4}}[^0-9]"),
+    Pattern(
+        Kind.SECRET_TOKEN,
+        r"(?:(?:sk|pk|rk)_(?:live|test)_[0-9A-Za-z]{16,}"
+        r"|gh[pousr]_[0-9A-Za-z]{36,}"
+        r"|github_pat_[0-9A-Za-z_]{22,}"
+        r"|(?:AKIA|ASIA)[0-9A-Z]{16}"
+        r"|AIza[0-9A-Za-z_\-]{35}"
+        r"|xox[abposr]-[0-9A-Za-z\-]{10,}"
+        r"|glpat-[0-9A-Za-z_\-]{20,}"
+        r"|eyJ[0-9A-Za-z_\-]{5,}\.[0-9A-Za-z_\-]{5,}\.[0-9A-Za-z_\-]{10,}"
+        r"|[Bb]earer +[0-9A-Za-z\-._~+/]{16,}=*)"
+        r"[^0-9A-Za-z_\-]",
+    ),
+    Pattern(
+        Kind.SECRET_CONTEXT,
+        rf"(?i)(?:{_SECRET_WORDS})[\"']?[ \t]{{0,3}}[:=][ \t]{{0,3}}[^\s]{{4,}}\s",
+    ),
+)

@@ -1,0 +1,361 @@
+"""From candidates to entities: one recogniser per candidate family.
+
+A recogniser looks at a candidate span, runs the validators that could confirm
+it, scores what they confirm (base score, language, separators, context words)
+and returns every reading it finds; :mod:`tutela.scrub.detector` then keeps the
+best of overlapping readings. Candidates that hold several values separated by
+spaces ("19850312-1234 070-123 45 67") are split on whitespace and the longest
+valid runs of words are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from tutela.scrub import validators as v
+from tutela.scrub.context import adjust, has_context
+from tutela.scrub.entities import Entity, EntityType
+from tutela.scrub.patterns import Kind
+
+__all__ = ["RECOGNISERS", "Ctx", "regions_for"]
+
+E = EntityType
+
+_REGIONS_BY_LANG: dict[str, tuple[str, ...]] = {
+    "sv": ("SE",),
+    "nl": ("NL",),
+    "fr": ("FR",),
+    "cs": ("CZ",),
+    "en": ("GB", "US"),
+}
+_ALL_REGIONS = ("SE", "NL", "FR", "CZ", "GB", "US")
+_MAX_WINDOW_TOKENS = 8
+
+
+def regions_for(lang: str | None, region: str | None) -> tuple[str, ...]:
+    """Phone regions to try: the country hint, else the language's, else all six."""
+    if region:
+        return (region.upper(),)
+    if lang and lang in _REGIONS_BY_LANG:
+        return _REGIONS_BY_LANG[lang]
+    return _ALL_REGIONS
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    """What every recogniser needs besides the span: the text, language and regions."""
+
+    text: str
+    lang: str | None
+    regions: tuple[str, ...]
+
+
+def _entity(ctx: Ctx, t: EntityType, start: int, end: int, score: float, validator: str) -> Entity:
+    return Entity(t, start, end, adjust(ctx.text, start, end, t, ctx.lang, score), validator)
+
+
+_TOKENS = re.compile(r"\S+", re.ASCII)
+
+
+def _split_runs(
+    ctx: Ctx,
+    start: int,
+    end: int,
+    classify: Callable[[Ctx, int, int], list[Entity]],
+    may_start: Callable[[str], bool] = lambda _: True,
+) -> list[Entity]:
+    """Entities of the whole span, or else of its longest valid runs of words."""
+    found = classify(ctx, start, end)
+    if found:
+        return found
+    tokens = [(m.start(), m.end()) for m in _TOKENS.finditer(ctx.text, start, end)]
+    n = len(tokens)
+    if n < 2:
+        return []
+    out: list[Entity] = []
+    taken = [False] * n
+    for size in range(min(n - 1, _MAX_WINDOW_TOKENS), 0, -1):
+        for i in range(n - size + 1):
+            if any(taken[i : i + size]):
+                continue
+            a, b = tokens[i][0], tokens[i + size - 1][1]
+            if not may_start(ctx.text[a:b]):
+                continue
+            found = classify(ctx, a, b)
+            if found:
+                out.extend(found)
+                for k in range(i, i + size):
+                    taken[k] = True
+    return out
+
+
+# --- numbers: phones, cards, national and company numbers -----------------------------
+
+_PNR = re.compile(r"(?:[0-9]{2})?[0-9]{6}[-+]?[0-9]{4}", re.ASCII)
+_ORGNR = re.compile(r"(?:16)?[0-9]{6}-?[0-9]{4}", re.ASCII)
+_RC = re.compile(r"[0-9]{6}/?[0-9]{3,4}", re.ASCII)
+_NINE = re.compile(r"[0-9]{9}|[0-9]{3}[ .][0-9]{3}[ .][0-9]{3}|[0-9]{4}[ .][0-9]{2}[ .][0-9]{3}")
+_CARD_SEPS = re.compile(r"[0-9]+(?:[ \-][0-9]+)*", re.ASCII)
+
+
+def _phone_plausible(value: str, digits: str, regions: Sequence[str]) -> bool:
+    # Only numbers written the way people write phone numbers are parsed: with a
+    # country code or trunk prefix, or in the shape of a US or Czech number.
+    first = value[0]
+    if first in "+(" or digits[0] == "0":
+        return True
+    if "US" in regions and len(digits) == 10 and digits[0] in "23456789":
+        return True
+    return "CZ" in regions and len(digits) == 9 and digits[0] in "234567"
+
+
+def _classify_number(ctx: Ctx, start: int, end: int) -> list[Entity]:
+    text = ctx.text
+    if (start > 0 and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum()):
+        # Part of a longer word such as a VAT number or a product code.
+        return []
+    value = text[start:end]
+    digits = v.digits_of(value)
+    n = len(digits)
+    lang = ctx.lang
+    out: list[Entity] = []
+
+    if 12 <= n <= 19 and _CARD_SEPS.fullmatch(value):
+        scheme = v.card_issuer(digits)
+        if scheme:
+            out.append(_entity(ctx, E.PAYMENT_CARD, start, end, 0.85, f"luhn.{scheme}"))
+    if n in (10, 12) and _PNR.fullmatch(value):
+        kind = v.valid_se_personnummer(value)
+        if kind:
+            score = 0.6 if ("-" in value or "+" in value) else 0.5
+            score += 0.15 if lang == "sv" else 0.0
+            out.append(_entity(ctx, E.NATIONAL_ID, start, end, score, kind))
+    if n in (10, 12) and _ORGNR.fullmatch(value) and v.valid_se_orgnr(digits[-10:]):
+        score = (0.55 if "-" in value else 0.45) + (0.15 if lang == "sv" else 0.0)
+        out.append(_entity(ctx, E.ORG_ID, start, end, score, "se.orgnr"))
+    if n in (9, 10) and _RC.fullmatch(value) and v.valid_cz_rc(digits):
+        score = 0.6 if "/" in value else 0.45
+        score -= 0.15 if n == 9 else 0.0  # no check digit before 1954
+        score += 0.15 if lang == "cs" else 0.0
+        out.append(_entity(ctx, E.NATIONAL_ID, start, end, score, "cz.rc"))
+    if n == 9 and _NINE.fullmatch(value):
+        if v.valid_nl_bsn(digits):
+            score = 0.45 + (0.2 if lang == "nl" else 0.0)
+            out.append(_entity(ctx, E.NATIONAL_ID, start, end, score, "nl.bsn"))
+        if v.valid_fr_siren(digits):
+            score = 0.4 + (0.2 if lang == "fr" else 0.0)
+            out.append(_entity(ctx, E.ORG_ID, start, end, score, "fr.siren"))
+    if n == 14 and v.valid_fr_siret(digits):
+        score = 0.6 + (0.15 if lang == "fr" else 0.0)
+        out.append(_entity(ctx, E.ORG_ID, start, end, score, "fr.siret"))
+    if n == 15 and digits[0] in "12378" and v.valid_fr_nir(digits):
+        score = 0.8 + (0.1 if lang == "fr" else 0.0)
+        out.append(_entity(ctx, E.NATIONAL_ID, start, end, score, "fr.nir"))
+    if 7 <= n <= 17 and (not out or value[0] == "+"):
+        phone_start = start - 1 if start > 0 and text[start - 1] == "(" else start
+        phone_value = text[phone_start:end]
+        if _phone_plausible(phone_value, digits, ctx.regions):
+            region = v.phone_region_match(phone_value, ctx.regions)
+            if region:
+                score = 0.8 if phone_value[0] == "+" else 0.65
+                out.append(_entity(ctx, E.PHONE, phone_start, end, score, f"phonenumbers.{region}"))
+    return out
+
+
+def _numbers(ctx: Ctx, start: int, end: int) -> list[Entity]:
+    return _split_runs(ctx, start, end, _classify_number)
+
+
+# --- codes: IBAN and VAT numbers --------------------------------------------------------
+
+_CODE_START = re.compile(r"[A-Z]{2}(?:[0-9]|$|[A-Z][0-9])", re.ASCII)
+_CODE_SEPS = str.maketrans("", "", " .-")
+
+
+def _mod97(compact: str) -> bool:
+    rearranged = compact[4:] + compact[:4]
+    try:
+        return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+    except ValueError:
+        return False
+
+
+def _classify_code(ctx: Ctx, start: int, end: int) -> list[Entity]:
+    text = ctx.text
+    if start > 0 and text[start - 1].isalnum():
+        return []
+    compact = text[start:end].translate(_CODE_SEPS)
+    if not any(ch.isdigit() for ch in compact[2:6]):
+        return []
+    if compact[2:4].isdigit() and _mod97(compact) and v.valid_iban(compact):
+        return [_entity(ctx, E.IBAN, start, end, 0.95, "iban.mod97")]
+    if len(compact) <= 16:
+        name = v.valid_vat(compact)
+        if name:
+            return [_entity(ctx, E.VAT_ID, start, end, 0.8, name)]
+    return []
+
+
+def _codes(ctx: Ctx, start: int, end: int) -> list[Entity]:
+    return _split_runs(ctx, start, end, _classify_code, lambda w: bool(_CODE_START.match(w)))
+
+
+# --- e-mail, URL, IP ---------------------------------------------------------------------
+
+
+def _email(ctx: Ctx, start: int, end: int) -> list[Entity]:
+    value = ctx.text[start:end]
+    local, _, domain = value.partition("@")
+    local = local.lstrip(".")
+    start = end - len(domain) - 1 - len(local)
+    tld = domain.rsplit(".", 1)[-1]
+    if not local or ".." in value or not tld.isalpha() or len(tld) < 2:
+        return []
+    return [Entity(E.EMAIL, start, end, 0.95, "email.syntax")]
+
+
+_URL_TRAILING = ".,;:!?'\"]}>"
+
+
+def _url(ctx: Ctx, start: int, end: int) -> list[Entity]:
+    value = ctx.text[start:end]
+    while value and (value[-1] in _URL_TRAILING or (value[-1] == ")" and "(" not in value)):
+        value = value[:-1]
+    flags = v.url_flags(value)
+    if flags is None:
+        return []
+    score = 0.99 if flags else 0.5
+    return [Entity(E.URL, start, start + len(value), score, "url.syntax", flags)]
+
+
+def _ipv4(ctx: Ctx, start: int, end: int) -> list[Entity]:
+    text = ctx.text
+    if start > 0 and text[start - 1] in "0123456789.":
+        return []
+    if end + 1 < len(text) and text[end] == "." and text[end + 1].isdigit():
+        return []  # 1.2.3.4.5 is a version or an outline number, not an address
+    if v.valid_ip(text[start:end]) != "ipv4":
+        return []
+    return [_entity(ctx, E.IP_ADDRESS, start, end, 0.75, "ipv4")]
+
+
+def _ipv6(ctx: Ctx, start: int, end: int) -> list[Entity]:
+    text = ctx.text
+    while end > start and text[end - 1] == ".":
+        end -= 1
+    if text[start] == ":" and text[start : start + 2] != "::":
+        start += 1
+    value = text[start:end]
+    if value.count(":") < 2 or (start > 0 and text[start - 1].isalnum()):
+        return []
+    if v.valid_ip(value) != "ipv6":
+        return []
+    return [_entity(ctx, E.IP_ADDRESS, start, end, 0.8, "ipv6")]
+
+
+# --- dates of birth ----------------------------------------------------------------------
+
+_MONTH_NUMBERS: dict[str, int] = {}
+for _number, _names in enumerate(
+    (
+        "january jan januari janvier ledna",
+        "february feb februari fevrier février unora února",
+        "march mar mars maart brezna března",
+        "april apr avril dubna",
+        "may mai maj mei kvetna května",
+        "june jun juni juin cervna června",
+        "july jul juli juillet cervence července",
+        "august aug augusti augustus aout août srpna",
+        "september sep sept septembre zari září",
+        "october oct oktober octobre rijna října",
+        "november nov novembre listopadu",
+        "december dec decembre décembre prosince",
+    ),
+    start=1,
+):
+    for _name in _names.split():
+        _MONTH_NUMBERS[_name] = _number
+
+_NUMERIC_DATE = re.compile(r"([0-9]{1,4})[./\-] ?([0-9]{1,2})[./\-] ?([0-9]{2,4})", re.ASCII)
+_WORD = re.compile(r"[^\W\d_]+")
+_INTS = re.compile(r"[0-9]+", re.ASCII)
+
+
+def _date(ctx: Ctx, start: int, end: int) -> list[Entity]:
+    text = ctx.text
+    if (start > 0 and text[start - 1].isdigit()) or (end < len(text) and text[end].isdigit()):
+        return []
+    value = text[start:end]
+    found = None
+    m = _NUMERIC_DATE.fullmatch(value)
+    if m:
+        a, b, c = (int(g) for g in m.groups())
+        if len(m.group(1)) == 4:
+            found = v.parse_date(c, b, a)
+        elif len(m.group(1)) <= 2:
+            found = v.parse_date(a, b, c)
+            if found is None and ctx.lang in (None, "en"):
+                found = v.parse_date(b, a, c)
+    else:
+        names = (_MONTH_NUMBERS.get(w.lower()) for w in _WORD.findall(value))
+        month = next((n for n in names if n), None)
+        ints = _INTS.findall(value)
+        if month and len(ints) >= 2:
+            day, year = (int(ints[0]), int(ints[-1]))
+            found = v.parse_date(day, month, year)
+    if found is None:
+        return []
+    if has_context(text, start, end, E.DATE_OF_BIRTH, ctx.lang):
+        return [Entity(E.DATE_OF_BIRTH, start, end, 0.85, "date+context")]
+    return [Entity(E.DATE_OF_BIRTH, start, end, 0.3, "date")]
+
+
+# --- secrets -----------------------------------------------------------------------------
+
+_SECRET_TRAILING = ".,;:!?)'\"]}>"
+
+
+def _secret_token(ctx: Ctx, start: int, end: int) -> list[Entity]:
+    text = ctx.text
+    if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        return []
+    if text[start] in "Bb" and text[start : start + 6].lower() == "bearer":
+        start += 6
+        while text[start] == " ":
+            start += 1
+    while end > start and text[end - 1] in ".":
+        end -= 1
+    return [Entity(E.SECRET, start, end, 0.9, "secret.shape")]
+
+
+def _secret_context(ctx: Ctx, start: int, end: int) -> list[Entity]:
+    text = ctx.text
+    i = start
+    while text[i] not in ":=":
+        i += 1
+    i += 1
+    while text[i] in " \t\"'":
+        i += 1
+    while end > i and text[end - 1] in _SECRET_TRAILING:
+        end -= 1
+    value = text[i:end]
+    # A plain lower-case word after "password:" is usually prose ("Password: required").
+    if len(value) < 4 or (value.isalpha() and value.islower()):
+        return []
+    return [Entity(E.SECRET, i, end, 0.8, "secret.context")]
+
+
+RECOGNISERS: dict[Kind, Callable[[Ctx, int, int], list[Entity]]] = {
+    Kind.EMAIL: _email,
+    Kind.URL: _url,
+    Kind.IPV4: _ipv4,
+    Kind.IPV6: _ipv6,
+    Kind.CODE: _codes,
+    Kind.NUMBER: _numbers,
+    Kind.DATE: _date,
+    Kind.SECRET_TOKEN: _secret_token,
+    Kind.SECRET_CONTEXT: _secret_context,
+}
+"""The recogniser of each candidate family."""

@@ -1,0 +1,299 @@
+"""Checks that confirm a candidate is what it looks like.
+
+Each validator takes the candidate's characters and returns the name of the rule
+that confirmed it, or ``None``. National and company numbers are confirmed with
+python-stdnum; payment cards, IP addresses and URLs with the small checks here.
+The checks are only run on candidates the combined scan found, never on all text.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import math
+import re
+from collections.abc import Sequence
+from urllib.parse import parse_qsl, urlsplit
+
+import phonenumbers
+from stdnum import iban as _iban
+from stdnum.cz import dic as _cz_dic
+from stdnum.cz import rc as _cz_rc
+from stdnum.eu import vat as _eu_vat
+from stdnum.fr import nir as _fr_nir
+from stdnum.fr import siren as _fr_siren
+from stdnum.fr import siret as _fr_siret
+from stdnum.nl import bsn as _nl_bsn
+from stdnum.nl import btw as _nl_btw
+from stdnum.se import orgnr as _se_orgnr
+from stdnum.se import personnummer as _se_pnr
+
+__all__ = [
+    "card_issuer",
+    "digits_of",
+    "is_luhn",
+    "parse_date",
+    "phone_region_match",
+    "url_flags",
+    "valid_cz_dic",
+    "valid_cz_rc",
+    "valid_fr_nir",
+    "valid_fr_siren",
+    "valid_fr_siret",
+    "valid_iban",
+    "valid_ip",
+    "valid_nl_bsn",
+    "valid_se_orgnr",
+    "valid_se_personnummer",
+    "valid_vat",
+]
+
+_NON_DIGITS = re.compile(r"[^0-9]", re.ASCII)
+
+
+def digits_of(value: str) -> str:
+    """The ASCII digits of ``value``, in order."""
+    return _NON_DIGITS.sub("", value)
+
+
+def is_luhn(digits: str) -> bool:
+    """Luhn (mod 10) check over a string of ASCII digits."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+# Issuer identification number ranges of the card schemes in use, as
+# (first prefix, last prefix, allowed lengths). Prefixes of one range share a length.
+_CARD_RANGES: tuple[tuple[str, str, tuple[int, ...], str], ...] = (
+    ("4", "4", (13, 16, 19), "visa"),
+    ("51", "55", (16,), "mastercard"),
+    ("2221", "2720", (16,), "mastercard"),
+    ("34", "34", (15,), "amex"),
+    ("37", "37", (15,), "amex"),
+    ("300", "305", (14, 16, 17, 18, 19), "diners"),
+    ("36", "36", (14, 15, 16, 17, 18, 19), "diners"),
+    ("38", "39", (14, 15, 16, 17, 18, 19), "diners"),
+    ("6011", "6011", (16, 17, 18, 19), "discover"),
+    ("644", "649", (16, 17, 18, 19), "discover"),
+    ("65", "65", (16, 17, 18, 19), "discover"),
+    ("622126", "622925", (16, 17, 18, 19), "discover"),
+    ("3528", "3589", (16, 17, 18, 19), "jcb"),
+    ("62", "62", (16, 17, 18, 19), "unionpay"),
+    ("81", "81", (16, 17, 18, 19), "unionpay"),
+    ("2200", "2204", (16, 17, 18, 19), "mir"),
+    ("50", "50", (12, 13, 14, 15, 16, 17, 18, 19), "maestro"),
+    ("56", "69", (12, 13, 14, 15, 16, 17, 18, 19), "maestro"),
+    ("60", "60", (16,), "rupay"),
+    ("508", "508", (16,), "rupay"),
+    ("82", "82", (16,), "rupay"),
+    ("9792", "9792", (16,), "troy"),
+    ("506099", "506198", (16, 18, 19), "verve"),
+    ("650002", "650027", (16, 18, 19), "verve"),
+    ("636", "636", (16, 17, 18, 19), "interpayment"),
+    ("1", "1", (15,), "uatp"),
+)
+
+
+def card_issuer(digits: str) -> str | None:
+    """The card scheme whose issuer range and length fit ``digits``, if Luhn holds."""
+    n = len(digits)
+    if n < 12 or n > 19 or not is_luhn(digits):
+        return None
+    for low, high, lengths, scheme in _CARD_RANGES:
+        if n in lengths and low <= digits[: len(low)] <= high:
+            return scheme
+    return None
+
+
+def valid_iban(compact: str) -> bool:
+    """Country length and mod-97 check of an IBAN without spaces."""
+    return len(compact) >= 15 and bool(_iban.is_valid(compact))
+
+
+def valid_vat(compact: str) -> str | None:
+    """The validator name if ``compact`` is a valid EU VAT number (country prefixed)."""
+    country = compact[:2].upper()
+    if country == "NL":
+        return "nl.btw" if _nl_btw.is_valid(compact) else None
+    if country == "CZ":
+        return "cz.dic" if _cz_dic.is_valid(compact) else None
+    return "eu.vat" if _eu_vat.is_valid(compact) else None
+
+
+def valid_cz_dic(compact: str) -> bool:
+    """Czech DIČ (tax number), with or without the CZ prefix."""
+    return bool(_cz_dic.is_valid(compact))
+
+
+def valid_se_personnummer(value: str) -> str | None:
+    """``se.personnummer`` or ``se.samordningsnummer`` if ``value`` is one.
+
+    A samordningsnummer (coordination number) is a personnummer whose day of
+    birth has 60 added; python-stdnum knows only the first, so the date is
+    checked here after taking the 60 off and the Luhn digit on the number as written.
+    """
+    digits = digits_of(value)
+    if len(digits) not in (10, 12):
+        return None
+    sep = "+" if "+" in value else "-"
+    body = digits[-10:]
+    if not is_luhn(body):
+        return None
+    day = int(body[4:6])
+    kind = "se.personnummer"
+    if day > 60:
+        body = f"{body[:4]}{day - 60:02d}{body[6:]}"
+        kind = "se.samordningsnummer"
+    prefix = digits[:2] if len(digits) == 12 else ""
+    try:
+        _se_pnr.get_birth_date(f"{prefix}{body[:6]}{sep}{body[6:]}")
+    except Exception:
+        return None
+    return kind
+
+
+def valid_se_orgnr(digits: str) -> bool:
+    """Swedish organisationsnummer (third digit 2 or more, Luhn)."""
+    return len(digits) == 10 and digits[2] >= "2" and bool(_se_orgnr.is_valid(digits))
+
+
+def valid_nl_bsn(digits: str) -> bool:
+    """Dutch burgerservicenummer (eleven test)."""
+    return len(digits) == 9 and bool(_nl_bsn.is_valid(digits))
+
+
+def valid_cz_rc(digits: str) -> bool:
+    """Czech rodné číslo (birth number: date, and mod 11 for ten digits)."""
+    return len(digits) in (9, 10) and bool(_cz_rc.is_valid(digits))
+
+
+def valid_fr_nir(digits: str) -> bool:
+    """French NIR (numéro de sécurité sociale) with its two-digit key."""
+    return len(digits) == 15 and bool(_fr_nir.is_valid(digits))
+
+
+def valid_fr_siren(digits: str) -> bool:
+    """French SIREN company number (Luhn)."""
+    return len(digits) == 9 and bool(_fr_siren.is_valid(digits))
+
+
+def valid_fr_siret(digits: str) -> bool:
+    """French SIRET establishment number (Luhn)."""
+    return len(digits) == 14 and bool(_fr_siret.is_valid(digits))
+
+
+def valid_ip(value: str) -> str | None:
+    """``"ipv4"`` or ``"ipv6"`` if ``value`` is an IP address, else ``None``."""
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    return "ipv4" if address.version == 4 else "ipv6"
+
+
+def phone_region_match(value: str, regions: Sequence[str]) -> str | None:
+    """The region in which ``value`` is a valid phone number, trying ``regions`` in order.
+
+    Numbers written with ``+`` are parsed without a region and their own country
+    is returned.
+    """
+    stripped = value.lstrip("(")
+    if stripped.startswith("+"):
+        try:
+            number = phonenumbers.parse(stripped, None)
+        except phonenumbers.NumberParseException:
+            return None
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.region_code_for_number(number) or "ZZ"
+        return None
+    for region in regions:
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            continue
+        # is_valid_number rather than ..._for_region: numbers of places that share
+        # a country code (Jersey and Guernsey with GB, Canada with US) count too.
+        if phonenumbers.is_valid_number(number):
+            return region
+    return None
+
+
+_TOKEN_KEYS = frozenset(
+    {
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "api_key",
+        "apikey",
+        "key",
+        "secret",
+        "client_secret",
+        "password",
+        "passwd",
+        "pwd",
+        "sig",
+        "signature",
+        "auth",
+        "session",
+        "sessionid",
+        "sid",
+        "code",
+        "x-amz-signature",
+        "x-amz-credential",
+    }
+)
+
+
+def _entropy(value: str) -> float:
+    counts: dict[str, int] = {}
+    for ch in value:
+        counts[ch] = counts.get(ch, 0) + 1
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def _token_like(value: str) -> bool:
+    # Long, varied values look like keys; short words and numbers do not.
+    return len(value) >= 20 and _entropy(value) >= 3.5
+
+
+def url_flags(url: str) -> tuple[str, ...] | None:
+    """Flags for a URL (``credentials``, ``token``), or ``None`` if it does not parse."""
+    try:
+        parts = urlsplit(url)
+        netloc_ok = bool(parts.netloc) or url.lower().startswith("www.")
+        if not netloc_ok:
+            return None
+        flags: list[str] = []
+        if parts.password:
+            flags.append("credentials")
+        for key, value in parse_qsl(parts.query, keep_blank_values=False):
+            if key.lower() in _TOKEN_KEYS or _token_like(value):
+                flags.append("token")
+                break
+    except ValueError:
+        return None
+    return tuple(flags)
+
+
+def parse_date(day: int, month: int, year: int) -> datetime.date | None:
+    """The date if the parts make a plausible birth date (1900 to this year)."""
+    if year < 100:
+        # Two-digit years: a birth date is in the past, so pick the last century
+        # when this one would put it in the future.
+        this_year = datetime.date.today().year
+        year += 2000 if 2000 + year <= this_year else 1900
+    if year < 1900 or year > datetime.date.today().year:
+        return None
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        return None
