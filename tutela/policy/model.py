@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -27,6 +27,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+if TYPE_CHECKING:
+    from tutela.policy.taxonomy import Taxonomy, Term
 
 __all__ = [
     "Action",
@@ -339,7 +342,11 @@ class Purpose(_Frozen):
     categories: tuple[TaxonomyKey, ...] = Field(min_length=1)
     data_subjects: tuple[TaxonomyKey, ...] = ()
     channel: Channel | None = Field(None, description="Marketing channel, if direct marketing.")
-    marketing: bool = False
+    marketing: bool | None = Field(
+        None,
+        description="Direct marketing. Unset: inferred (a channel or a marketing data use "
+        "means marketing). Set false for transactional messages sent on a channel.",
+    )
     sale: bool = False
     sharing: bool = Field(False, description="Shared with third parties for their own use.")
     targeted_advertising: bool = False
@@ -358,10 +365,41 @@ class Purpose(_Frozen):
     )
     sources: tuple[str, ...] = Field((), description="Where the data comes from if not the person.")
 
+    def _use(self, taxonomy: Taxonomy) -> Term | None:
+        return taxonomy.get("data_use", self.data_use) if self.data_use else None
+
+    def is_marketing(self, taxonomy: Taxonomy) -> bool:
+        """Direct marketing or advertising, by the flags or by the taxonomy data use.
+
+        An explicit ``marketing`` flag wins over what the data use implies.
+        """
+        if self.marketing is not None:
+            return self.marketing or self.targeted_advertising
+        if self.is_direct_marketing or self.targeted_advertising:
+            return True
+        term = self._use(taxonomy)
+        return bool(term and (term.marketing or term.targeted_advertising))
+
+    def is_advertising(self, taxonomy: Taxonomy) -> bool:
+        """Targeted advertising, by flag, the ads channel or the taxonomy data use."""
+        if self.targeted_advertising or self.channel == "ads":
+            return True
+        term = self._use(taxonomy)
+        return bool(term and term.targeted_advertising)
+
+    def is_sale_or_sharing(self, taxonomy: Taxonomy) -> bool:
+        """A sale, sharing with third parties, or targeted advertising: what GPC opts out of."""
+        if self.sale or self.sharing or self.is_advertising(taxonomy):
+            return True
+        term = self._use(taxonomy)
+        return bool(term and term.sale)
+
     @property
     def is_direct_marketing(self) -> bool:
-        """Marketing sent to the person on a channel, or flagged as marketing."""
-        return self.marketing or (self.channel is not None)
+        """Flagged as marketing, or (unless flagged otherwise) sent on a channel."""
+        if self.marketing is not None:
+            return self.marketing
+        return self.channel is not None
 
 
 # ---------------------------------------------------------------- retention

@@ -6,29 +6,11 @@ from collections.abc import Iterator
 
 from tutela.policy.lint.base import Severity, rule
 from tutela.policy.loader import Document
-from tutela.policy.model import Purpose
 from tutela.policy.source import Loc
-from tutela.policy.taxonomy import Taxonomy
 
-__all__ = ["is_advertising", "is_marketing"]
+__all__: list[str] = []
 
 _CONSENT_BASES = ("consent", "explicit_consent")
-
-
-def is_marketing(purpose: Purpose, taxonomy: Taxonomy) -> bool:
-    """Direct marketing or advertising, by the purpose's flags or its taxonomy data use."""
-    if purpose.is_direct_marketing or purpose.targeted_advertising:
-        return True
-    term = taxonomy.get("data_use", purpose.data_use) if purpose.data_use else None
-    return bool(term and (term.marketing or term.targeted_advertising))
-
-
-def is_advertising(purpose: Purpose, taxonomy: Taxonomy) -> bool:
-    """Targeted advertising, by flag, ads channel or taxonomy data use."""
-    if purpose.targeted_advertising or purpose.channel == "ads":
-        return True
-    term = taxonomy.get("data_use", purpose.data_use) if purpose.data_use else None
-    return bool(term and term.targeted_advertising)
 
 
 @rule(
@@ -59,7 +41,7 @@ def _marketing_opt_out(document: Document) -> Iterator[tuple[Loc, str]]:
     for name, purpose in document.policy.purposes.items():
         if (
             purpose.legal_basis == "legitimate_interest"
-            and is_marketing(purpose, document.taxonomy)
+            and purpose.is_marketing(document.taxonomy)
             and not purpose.opt_out
         ):
             yield (
@@ -80,7 +62,7 @@ def _marketing_opt_out(document: Document) -> Iterator[tuple[Loc, str]]:
 def _sensitive_marketing(document: Document) -> Iterator[tuple[Loc, str]]:
     taxonomy = document.taxonomy
     for name, purpose in document.policy.purposes.items():
-        if not is_marketing(purpose, taxonomy) or purpose.legal_basis == "explicit_consent":
+        if not purpose.is_marketing(taxonomy) or purpose.legal_basis == "explicit_consent":
             continue
         for i, key in enumerate(purpose.categories):
             kind = taxonomy.sensitivity(key)
@@ -103,7 +85,7 @@ def _sensitive_marketing(document: Document) -> Iterator[tuple[Loc, str]]:
 def _sensitive_not_allowed(document: Document) -> Iterator[tuple[Loc, str]]:
     taxonomy = document.taxonomy
     for name, purpose in document.policy.purposes.items():
-        if purpose.sensitive_allowed or is_marketing(purpose, taxonomy):
+        if purpose.sensitive_allowed or purpose.is_marketing(taxonomy):
             continue  # marketing has its own, stricter rule
         for i, key in enumerate(purpose.categories):
             kind = taxonomy.sensitivity(key)
