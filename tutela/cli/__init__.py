@@ -38,6 +38,9 @@ def _register() -> None:
     # Imported for their side effect of adding commands to ``app``; kept in a
     # function so the import order is explicit and cycles cannot form.
     import tutela.cli.check  # noqa: F401
+    from tutela.cli import scrub
+
+    app.add_typer(scrub.app, name="scrub")
 
 
 _register()

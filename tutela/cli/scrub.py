@@ -1,0 +1,211 @@
+"""``tutela scrub detect|redact`` and ``tutela scan``: thin adapters over ``tutela.scrub``."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import typer
+
+from tutela.errors import TutelaError
+from tutela.scrub import ENGINE, EntityType, Operator, make_operator
+from tutela.scrub.engine import available_engines
+from tutela.scrub.operators import DEFAULT_KEY_ENV, KEYED, secret_from_env
+from tutela.scrub.stream import DEFAULT_MAX_RECORD_BYTES, Format, Mode, Options, Stats, run
+
+__all__ = ["app"]
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_UNREADABLE = 2
+
+app = typer.Typer(
+    help="Find and scrub personal data in free text, streaming stdin to stdout.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        others = ", ".join(available_engines())
+        typer.echo(f"regex engine: {ENGINE} (available here: {others})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _group(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_version,
+        is_eager=True,
+        help="Print the regex engine the scan uses and exit.",
+    ),
+) -> None:
+    """Find and scrub personal data in free text."""
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _operators(specs: list[str], default: str, key_env: str) -> dict[EntityType | str, Operator]:
+    """``TYPE=NAME[:ARG]`` options (and the default for the rest) as operators."""
+    pairs: list[tuple[str, str]] = [("*", default)]
+    for spec in specs:
+        type_name, sep, op = spec.partition("=")
+        if not sep or not op:
+            raise typer.BadParameter(f"{spec!r}: expected TYPE=OPERATOR, e.g. EMAIL=hash")
+        pairs.append((type_name.strip().upper(), op.strip()))
+    secret: bytes | None = None
+    operators: dict[EntityType | str, Operator] = {}
+    for type_name, op in pairs:
+        name, _, arg = op.partition(":")
+        if type_name != "*" and type_name not in EntityType.__members__:
+            known = ", ".join(t.value for t in EntityType)
+            raise typer.BadParameter(f"unknown entity type {type_name!r}; choose from {known}")
+        if name in KEYED and secret is None:
+            secret = secret_from_env(key_env)
+        operators[type_name] = make_operator(name, secret=secret, arg=arg or None)
+    return operators
+
+
+@contextlib.contextmanager
+def _input(path: Path | None, progress: bool) -> Iterator[BinaryIO]:
+    if path is None or str(path) == "-":
+        yield sys.stdin.buffer
+        return
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise TutelaError(f"cannot read {path}: {exc.strerror}") from exc
+    with handle:
+        if not (progress and sys.stderr.isatty()):
+            yield handle
+            return
+        from rich.console import Console
+        from rich.progress import Progress
+
+        size = path.stat().st_size
+        with (
+            Progress(console=Console(stderr=True), transient=True) as bar,
+            bar.wrap_file(handle, total=size, description=path.name) as tracked,
+        ):
+            yield tracked
+
+
+def _run(
+    mode: Mode,
+    path: Path | None,
+    fmt: Format,
+    field: str,
+    lang: str | None,
+    region: str | None,
+    min_score: float,
+    max_record_bytes: int,
+    progress: bool,
+    operators: dict[EntityType | str, Operator] | None = None,
+) -> None:
+    options = Options(
+        mode=mode,
+        fmt=fmt,
+        field=field,
+        lang=lang,
+        region=region,
+        min_score=min_score,
+        operators=operators,
+        max_record_bytes=max_record_bytes,
+    )
+    try:
+        with _input(path, progress) as src:
+            stats: Stats = run(src, sys.stdout.buffer, options, _err)
+    except TutelaError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(EXIT_UNREADABLE) from exc
+    if stats.skipped:
+        _err(f"{stats.skipped} record(s) could not be read and were skipped")
+        raise typer.Exit(EXIT_UNREADABLE)
+
+
+_PATH = typer.Argument(None, help="Input file; standard input when absent or '-'.")
+_FORMAT = typer.Option(Format.jsonl, "--format", "-f", help="Record format of input and output.")
+_FIELD = typer.Option("text", "--field", help="JSONL key or CSV column holding the text.")
+_LANG = typer.Option(
+    None, "--lang", help="Language of the text (en, sv, nl, fr, cs); a record's 'lang' wins."
+)
+_REGION = typer.Option(None, "--region", help="Country for phone numbers without a prefix.")
+_MIN_SCORE = typer.Option(0.5, "--min-score", min=0.0, max=1.0, help="Drop weaker matches.")
+_MAX_RECORD = typer.Option(
+    DEFAULT_MAX_RECORD_BYTES, "--max-record-bytes", min=64, help="Longer records are skipped."
+)
+_PROGRESS = typer.Option(True, "--progress/--no-progress", help="Progress bar for input files.")
+
+
+@app.command("detect")
+def detect_command(
+    path: Path | None = _PATH,
+    fmt: Format = _FORMAT,
+    field: str = _FIELD,
+    lang: str | None = _LANG,
+    region: str | None = _REGION,
+    min_score: float = _MIN_SCORE,
+    max_record_bytes: int = _MAX_RECORD,
+    progress: bool = _PROGRESS,
+) -> None:
+    """List the personal data in each record.
+
+    JSONL records get an "entities" list of {type, start, end, score}; CSV rows an
+    "entities" column; text lines become "line, start, end, type, score" rows.
+    Exit 2 when some records could not be read (they are named on stderr).
+    """
+    _run(Mode.detect, path, fmt, field, lang, region, min_score, max_record_bytes, progress)
+
+
+@app.command("redact")
+def redact_command(
+    path: Path | None = _PATH,
+    fmt: Format = _FORMAT,
+    field: str = _FIELD,
+    lang: str | None = _LANG,
+    region: str | None = _REGION,
+    min_score: float = _MIN_SCORE,
+    max_record_bytes: int = _MAX_RECORD,
+    progress: bool = _PROGRESS,
+    operator: list[str] = typer.Option(
+        [],
+        "--operator",
+        "-o",
+        help="TYPE=OPERATOR[:ARG], repeatable: redact, replace[:TEXT], mask[:KEEP], hash, "
+        "encrypt, generalize.",
+    ),
+    default: str = typer.Option("replace", "--default", help="Operator for the other types."),
+    key_env: str = typer.Option(
+        DEFAULT_KEY_ENV, "--key-env", help="Environment variable holding the hash/encrypt secret."
+    ),
+) -> None:
+    """Write each record with its personal data scrubbed.
+
+    By default every value is replaced by its type tag (<EMAIL>). Exit 2 when some
+    records could not be read (they are named on stderr and left out).
+    """
+    try:
+        operators = _operators(operator, default, key_env)
+    except TutelaError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(EXIT_UNREADABLE) from exc
+    _run(
+        Mode.redact,
+        path,
+        fmt,
+        field,
+        lang,
+        region,
+        min_score,
+        max_record_bytes,
+        progress,
+        operators,
+    )
