@@ -4,6 +4,7 @@ The public surface is re-exported here; everything else lives in modules named
 for the domain word they hold.
 """
 
+from tutela.engine import Tutela
 from tutela.errors import (
     ConnectorError,
     InputError,
@@ -23,6 +24,7 @@ __all__ = [
     "PolicyError",
     "Problem",
     "RequestError",
+    "Tutela",
     "TutelaError",
     "__version__",
 ]

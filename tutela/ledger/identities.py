@@ -1,0 +1,73 @@
+"""Normalising the identifiers a person is known by, so one person has one key per kind.
+
+Emails are compared case-insensitively in the domain and (by near-universal
+practice) in the local part; phone numbers are stored in E.164 so
+"070-123 45 67" with region SE and "+46701234567" are the same person.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import phonenumbers
+
+from tutela.errors import TutelaError
+
+__all__ = ["IDENTITY_KINDS", "IdentityError", "normalise"]
+
+IDENTITY_KINDS = ("email", "phone", "user_id", "custom")
+
+
+class IdentityError(TutelaError, ValueError):
+    """An identifier that cannot be normalised (not an email, not a phone number...)."""
+
+
+def normalise(kind: str, value: str, *, region: str | None = None) -> tuple[str, str]:
+    """Return ``(kind, normalised value)``; custom kinds are written ``custom:<name>``.
+
+    ``region`` is the ISO country used to read a phone number written without
+    its country code.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise IdentityError(f"{kind}: an empty identifier")
+    value = unicodedata.normalize("NFC", value.strip())
+    if kind == "email":
+        return kind, _email(value)
+    if kind == "phone":
+        return kind, _phone(value, region)
+    if kind == "user_id":
+        if len(value) > 320:
+            raise IdentityError("user_id: longer than 320 characters")
+        return kind, value
+    if kind.startswith("custom:") and len(kind) > 7:
+        return kind, value
+    raise IdentityError(f"unknown identity kind {kind!r}; use email, phone, user_id or custom:NAME")
+
+
+def _email(value: str) -> str:
+    if value.count("@") != 1:
+        raise IdentityError("email: not an email address")
+    local, domain = value.rsplit("@", 1)
+    if not local or "." not in domain or any(c.isspace() for c in value):
+        raise IdentityError("email: not an email address")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise IdentityError("email: the domain is not a valid host name") from None
+    normalised = f"{local.casefold()}@{domain.lower()}"
+    if len(normalised) > 320:
+        raise IdentityError("email: longer than 320 characters")
+    return normalised
+
+
+def _phone(value: str, region: str | None) -> str:
+    try:
+        number = phonenumbers.parse(value, (region or "").upper() or None)
+    except phonenumbers.NumberParseException:
+        raise IdentityError(
+            "phone: not a phone number (write it with its country code, like +46 70 123 45 67, "
+            "or give a region)"
+        ) from None
+    if not phonenumbers.is_possible_number(number):
+        raise IdentityError("phone: not a possible phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

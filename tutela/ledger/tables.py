@@ -1,0 +1,201 @@
+"""The ledger's tables (SQLAlchemy Core). Migrations in ``migrations/`` create exactly these.
+
+Events are append-only and chained per stream (one stream per subject, one per
+organisation, one for the system); every other table holds current state,
+materialised from the events in the same transaction that appends them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = [
+    "api_keys",
+    "channel_prefs",
+    "consents",
+    "events",
+    "identities",
+    "imports",
+    "metadata",
+    "objections",
+    "org_admins",
+    "org_disabled_purposes",
+    "organisations",
+    "policy_versions",
+    "streams",
+    "subjects",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BIGINT on PostgreSQL and MySQL, INTEGER on SQLite (where only INTEGER PRIMARY KEY autoincrements).
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("public_id", String(40), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+subjects = Table(
+    "subjects",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("public_id", String(40), nullable=False, unique=True),
+    Column("status", String(16), nullable=False, default="active"),
+    Column("birth_date", Date, nullable=True),
+    Column("country", String(2), nullable=True),
+    Column("restricted", Boolean, nullable=False, default=False),
+    Column("restriction_reason", Text, nullable=True),
+    Column("organisation_id", Id, ForeignKey("organisations.id"), nullable=True),
+    Column("managed", Boolean, nullable=False, default=False),
+    Column("merged_into", Id, ForeignKey("subjects.id"), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_subjects_organisation_id", "organisation_id"),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subject_id", Id, ForeignKey("subjects.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("value", String(320), nullable=False),
+    UniqueConstraint("kind", "value"),
+    Index("ix_identities_subject_id", "subject_id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("stream", String(48), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("subject_id", Id, nullable=True),
+    Column("kind", String(48), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("stream", "seq"),
+    Index("ix_events_subject_id", "subject_id"),
+)
+
+streams = Table(
+    "streams",
+    metadata,
+    # The head of each event stream; appending locks this row, so concurrent
+    # writers to one stream queue up instead of forking the chain.
+    Column("name", String(48), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("subject_id", Id, ForeignKey("subjects.id"), primary_key=True),
+    Column("purpose", String(100), primary_key=True),
+    Column("granted", Boolean, nullable=False),
+    Column("policy_version", String(64), nullable=True),
+    Column("event_id", Id, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The audience query scans one purpose's grants.
+    Index("ix_consents_purpose_granted", "purpose", "granted", "subject_id"),
+)
+
+channel_prefs = Table(
+    "channel_prefs",
+    metadata,
+    Column("subject_id", Id, ForeignKey("subjects.id"), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("opted_out", Boolean, nullable=False),
+    Column("event_id", Id, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+objections = Table(
+    "objections",
+    metadata,
+    Column("subject_id", Id, ForeignKey("subjects.id"), primary_key=True),
+    Column("purpose", String(100), primary_key=True),
+    Column("event_id", Id, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+org_admins = Table(
+    "org_admins",
+    metadata,
+    Column("organisation_id", Id, ForeignKey("organisations.id"), primary_key=True),
+    Column("subject_id", Id, ForeignKey("subjects.id"), primary_key=True),
+)
+
+org_disabled_purposes = Table(
+    "org_disabled_purposes",
+    metadata,
+    Column("organisation_id", Id, ForeignKey("organisations.id"), primary_key=True),
+    Column("purpose", String(100), primary_key=True),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("prefix", String(16), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("version", String(64), nullable=False, unique=True),
+    Column("effective", Date, nullable=False),
+    Column("material", Boolean, nullable=False),
+    Column("changed_purposes", JSON, nullable=False),
+    Column("policy_hash", String(64), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+)
+
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source_hash", String(64), nullable=False, unique=True),
+    Column("name", String(300), nullable=False),
+    Column("lines_done", Integer, nullable=False, default=0),
+    Column("imported", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    Column("finished", Boolean, nullable=False, default=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
