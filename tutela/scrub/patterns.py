@@ -76,6 +76,8 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(Kind.IPV6, r"[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*[^0-9A-Fa-f:.]"),
     Pattern(Kind.CODE, r"[A-Z]{2} ?[0-9A-Z]{2}(?:[ .\-]?[0-9A-Z]){4,32}[^0-9A-Za-z]"),
     Pattern(Kind.NUMBER, r"\+?[0-9](?:[ .\-/()]{0,2}[0-9]){5,}[^0-9]"),
+    # A French NIR of someone born in Corsica has department 2A or 2B.
+    Pattern(Kind.NUMBER, r"[12378] ?[0-9]{2} ?[0-9]{2} ?2[AB] ?[0-9]{3} ?[0-9]{3} ?[0-9]{2}[^0-9]"),
     Pattern(Kind.DATE, r"[0-9]{1,4}[./\-] ?[0-9]{1,2}[./\-] ?[0-9]{2,4}[^0-9]"),
     Pattern(
         Kind.DATE,

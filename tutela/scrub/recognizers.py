@@ -150,10 +150,15 @@ def _classify_number(ctx: Ctx, start: int, end: int) -> list[Entity]:
     if n == 14 and v.valid_fr_siret(digits):
         score = 0.6 + (0.15 if lang == "fr" else 0.0)
         out.append(_entity(ctx, E.ORG_ID, start, end, score, "fr.siret"))
+    if n == 14 and ("2A" in value or "2B" in value):
+        compact = value.replace(" ", "")
+        if len(compact) == 15 and v.valid_fr_nir(compact):
+            score = 0.8 + (0.1 if lang == "fr" else 0.0)
+            out.append(_entity(ctx, E.NATIONAL_ID, start, end, score, "fr.nir"))
     if n == 15 and digits[0] in "12378" and v.valid_fr_nir(digits):
         score = 0.8 + (0.1 if lang == "fr" else 0.0)
         out.append(_entity(ctx, E.NATIONAL_ID, start, end, score, "fr.nir"))
-    if 7 <= n <= 17 and (not out or value[0] == "+"):
+    if 7 <= n <= 17 and (not out or value[0] in "+0"):
         phone_start = start - 1 if start > 0 and text[start - 1] == "(" else start
         phone_value = text[phone_start:end]
         if _phone_plausible(phone_value, digits, ctx.regions):
@@ -314,7 +319,8 @@ def _date(ctx: Ctx, start: int, end: int) -> list[Entity]:
 
 # --- secrets -----------------------------------------------------------------------------
 
-_SECRET_TRAILING = ".,;:!?)'\"]}>"
+# "!" stays: passwords often end with one, and over-scrubbing is the safe side.
+_SECRET_TRAILING = ".,;:?)'\"]}>"
 
 
 def _secret_token(ctx: Ctx, start: int, end: int) -> list[Entity]:

@@ -176,7 +176,7 @@ def valid_cz_rc(digits: str) -> bool:
 
 def valid_fr_nir(digits: str) -> bool:
     """French NIR (numéro de sécurité sociale) with its two-digit key."""
-    return len(digits) == 15 and bool(_fr_nir.is_valid(digits))
+    return len(digits) == 15 and bool(_fr_nir.is_valid(digits))  # digits or 2A/2B (Corsica)
 
 
 def valid_fr_siren(digits: str) -> bool:
