@@ -9,10 +9,10 @@ in a short window before the candidate (and a shorter one after it).
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache
 
 from tutela.scrub.entities import EntityType
+from tutela.scrub.people import fold
 
 __all__ = ["LANGUAGES", "NEGATIVE", "POSITIVE", "adjust", "has_context"]
 
@@ -105,10 +105,7 @@ for _type in (E.NATIONAL_ID, E.ORG_ID, E.PAYMENT_CARD):
 
 
 def _fold(text: str) -> str:
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    return text.lower() if text.isascii() else fold(text)
 
 
 @cache

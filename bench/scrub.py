@@ -1,0 +1,146 @@
+"""Benchmark: scrubbing throughput on one core, and Presidio's on the same corpus.
+
+The corpus is support-ticket-like text in five languages: documents of about
+4 kB made of filler sentences (Faker, per locale) with labelled sentences from
+``bench/scrub_eval.py`` mixed in; ``--density`` is the share of sentences that
+carry an identifier or a look-alike (0.1 by default, 1.0 for the worst case).
+The pool of documents is repeated until the corpus holds ``--mb`` megabytes.
+
+Prints one JSON record per line: {"name", "value", "unit", "cores"}.
+Goals: detect_mb_per_s at least 20; speedup_vs_presidio at least 50.
+
+Presidio (``presidio-analyzer``, optional ``bench`` extra) runs its pattern
+recognisers only (e-mail, card, IBAN, IP, URL, date), no NLP model, on a prefix
+of the same corpus (``--presidio-mb``) because it is much slower.
+
+    python bench/scrub.py [--mb 50] [--density 0.1] [--presidio-mb 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+from faker import Faker
+
+from tutela.scrub import ENGINE, detect, redact
+
+HERE = Path(__file__).resolve().parent
+DOC_CHARS = 4000
+
+
+def _eval_module() -> object:
+    spec = importlib.util.spec_from_file_location("scrub_eval", HERE / "scrub_eval.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["scrub_eval"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def corpus(mb: float, density: float, seed: int = 11) -> list[tuple[str, str]]:
+    """(language, document) pairs totalling at least ``mb`` megabytes of UTF-8."""
+    scrub_eval = _eval_module()
+    labelled = scrub_eval.generate(per_lang=600, seed=seed)  # type: ignore[attr-defined]
+    rng = random.Random(seed)
+    by_lang: dict[str, list[str]] = {}
+    for sample in labelled:
+        by_lang.setdefault(sample.lang, []).append(sample.text)
+    pool: list[tuple[str, str]] = []
+    for lang, locale in scrub_eval.LOCALES.items():  # type: ignore[attr-defined]
+        fake = Faker(locale)
+        fake.seed_instance(seed)
+        for _ in range(60):
+            parts: list[str] = []
+            size = 0
+            while size < DOC_CHARS:
+                if rng.random() < density:
+                    sentence = rng.choice(by_lang[lang])
+                else:
+                    sentence = fake.sentence(nb_words=12)
+                parts.append(sentence)
+                size += len(sentence) + 1
+            pool.append((lang, " ".join(parts)))
+    rng.shuffle(pool)
+    pool_bytes = sum(len(doc.encode()) for _, doc in pool)
+    repeats = max(1, int(mb * 1e6 / pool_bytes) + 1)
+    return pool * repeats
+
+
+def _mb(docs: list[tuple[str, str]]) -> float:
+    return sum(len(doc.encode()) for _, doc in docs) / 1e6
+
+
+def _time(docs: list[tuple[str, str]], work: object) -> float:
+    assert callable(work)
+    start = time.perf_counter()
+    for lang, doc in docs:
+        work(doc, lang)
+    return time.perf_counter() - start
+
+
+def _presidio_mb_per_s(docs: list[tuple[str, str]]) -> float | None:
+    try:
+        from presidio_analyzer.predefined_recognizers import (
+            CreditCardRecognizer,
+            DateRecognizer,
+            EmailRecognizer,
+            IbanRecognizer,
+            IpRecognizer,
+            UrlRecognizer,
+        )
+    except ImportError:
+        return None
+    recognizers = [
+        EmailRecognizer(),
+        CreditCardRecognizer(),
+        IbanRecognizer(),
+        IpRecognizer(),
+        UrlRecognizer(),
+        DateRecognizer(),
+    ]
+
+    def analyse(text: str, lang: str) -> None:
+        for recognizer in recognizers:
+            recognizer.analyze(text, recognizer.supported_entities, None)
+
+    return _mb(docs) / _time(docs, analyse)
+
+
+def _record(name: str, value: float, unit: str) -> None:
+    print(json.dumps({"name": name, "value": round(value, 2), "unit": unit, "cores": 1}))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print its records."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mb", type=float, default=50.0)
+    parser.add_argument("--density", type=float, default=0.1)
+    parser.add_argument("--presidio-mb", type=float, default=2.0)
+    args = parser.parse_args(argv)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+    docs = corpus(args.mb, args.density)
+    size = _mb(docs)
+    print(json.dumps({"engine": ENGINE, "corpus_mb": round(size, 1), "density": args.density}))
+    detect_rate = size / _time(docs, lambda text, lang: detect(text, lang))
+    _record("detect_mb_per_s", detect_rate, "MB/s")
+    redact_rate = size / _time(docs, lambda text, lang: redact(text, lang=lang))
+    _record("redact_mb_per_s", redact_rate, "MB/s")
+    prefix: list[tuple[str, str]] = []
+    while _mb(prefix) < args.presidio_mb and len(prefix) < len(docs):
+        prefix.extend(docs[len(prefix) : len(prefix) + 50])
+    presidio = _presidio_mb_per_s(prefix)
+    if presidio is not None:
+        _record("presidio_mb_per_s", presidio, "MB/s")
+        _record("speedup_vs_presidio", detect_rate / presidio, "x")
+
+
+if __name__ == "__main__":
+    main()
