@@ -182,6 +182,7 @@ class Ledger:
                 _stream(subject_id),
                 "subject.created",
                 {
+                    "public_id": public_id,
                     "birth_date": birth_date.isoformat() if birth_date else None,
                     "country": country,
                     "organisation": organisation,
@@ -350,18 +351,20 @@ class Ledger:
 
         def work(conn: Connection) -> int:
             row = self._subject_row(conn, public_id, lock=True)
+            now = _now()
             event_id = self._append(
                 conn,
                 _stream(row.id),
                 "channel",
                 {"channel": channel, "opted_out": bool(opted_out), "source": source},
                 subject_id=row.id,
+                at=now,
             )
             self._upsert(
                 conn,
                 t.channel_prefs,
                 {"subject_id": row.id, "channel": channel},
-                {"opted_out": bool(opted_out), "event_id": event_id, "updated_at": _now()},
+                {"opted_out": bool(opted_out), "event_id": event_id, "updated_at": now},
             )
             return event_id
 
@@ -375,19 +378,21 @@ class Ledger:
 
         def work(conn: Connection) -> int:
             row = self._subject_row(conn, public_id, lock=True)
+            now = _now()
             event_id = self._append(
                 conn,
                 _stream(row.id),
                 "objection",
                 {"purpose": purpose, "active": bool(active), "source": source},
                 subject_id=row.id,
+                at=now,
             )
             key = and_(t.objections.c.subject_id == row.id, t.objections.c.purpose == purpose)
             conn.execute(delete(t.objections).where(key))
             if active:
                 conn.execute(
                     insert(t.objections).values(
-                        subject_id=row.id, purpose=purpose, event_id=event_id, updated_at=_now()
+                        subject_id=row.id, purpose=purpose, event_id=event_id, updated_at=now
                     )
                 )
             return event_id
@@ -523,7 +528,12 @@ class Ledger:
                 .values(public_id=public_id, name=name, created_at=_now())
                 .returning(t.organisations.c.id)
             ).scalar_one()
-            self._append(conn, f"organisation:{org_id}", "organisation.created", {"name": name})
+            self._append(
+                conn,
+                f"organisation:{org_id}",
+                "organisation.created",
+                {"organisation": public_id, "name": name},
+            )
             return public_id
 
         return retrying(self.engine, work)
@@ -599,7 +609,7 @@ class Ledger:
                 conn,
                 f"organisation:{org_id}",
                 "purpose.setting",
-                {"purpose": purpose, "enabled": enabled},
+                {"organisation": organisation, "purpose": purpose, "enabled": enabled},
             )
 
         retrying(self.engine, work)
@@ -625,7 +635,7 @@ class Ledger:
                 granted=bool(c.granted),
                 policy_version=c.policy_version,
                 event_id=f"evt_{c.event_id}",
-                at=c.updated_at,
+                at=_aware(c.updated_at),
             )
             for c in conn.execute(select(t.consents).where(t.consents.c.subject_id == row.id))
         }
