@@ -63,3 +63,13 @@ def test_python_examples_run(page: str) -> None:
                 exec(compile(block, f"docs/{page}", "exec"), {})
     finally:
         os.chdir(here)
+
+
+def test_every_decision_reason_is_documented() -> None:
+    from tutela.decide import DENY, Reason
+
+    page = (DOCS / "decision-reasons.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `(\w+)` \| (yes|no) \|", page, re.M))
+    assert set(rows) == {r.value for r in Reason}
+    for reason in Reason:
+        assert (rows[reason.value] == "yes") == (reason in DENY), reason

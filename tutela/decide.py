@@ -63,7 +63,6 @@ class Reason(StrEnum):
     subject_unknown = "subject_unknown"
     subject_erased = "subject_erased"
     subject_child = "subject_child"
-    age_unknown = "age_unknown"
     processing_restricted = "processing_restricted"
     restriction_exempt = "restriction_exempt"
     consent_granted = "consent_granted"
