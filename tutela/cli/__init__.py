@@ -42,6 +42,14 @@ def _register() -> None:
 
     app.add_typer(scrub.app, name="scrub")
 
+    from tutela.cli import audit, db, decide, keys, policy, serve, subjects  # noqa: F401
+
+    app.add_typer(db.app, name="db")
+    app.add_typer(keys.app, name="keys")
+    app.add_typer(subjects.app, name="subjects")
+    app.add_typer(audit.app, name="audit")
+    app.add_typer(policy.app, name="policy")
+
 
 _register()
 

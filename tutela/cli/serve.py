@@ -1,0 +1,57 @@
+"""``tutela serve``: the HTTP API on a policy and its ledger."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from tutela.cli import app
+from tutela.cli.options import (
+    DEFAULT_POLICY,
+    DEFAULT_URL,
+    DatabaseOption,
+    PolicyOption,
+    fail,
+    open_tutela_or_exit,
+)
+from tutela.engine import Tutela
+
+__all__ = ["serve"]
+
+
+@app.command("serve")
+def serve(
+    policy: PolicyOption = DEFAULT_POLICY,
+    database: DatabaseOption = DEFAULT_URL,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
+    upgrade: bool = typer.Option(
+        False, "--upgrade", help="Upgrade the ledger's schema first instead of refusing to start."
+    ),
+) -> None:
+    """Serve the HTTP API and print the address of its documentation.
+
+    An outdated ledger schema is refused (exit 2) with the command to run,
+    unless ``--upgrade`` is given.
+    """
+    tutela = open_tutela_or_exit(policy, database, upgrade=upgrade)
+    # Imported here so the other commands start without loading the web stack.
+    try:
+        import uvicorn
+
+        create_app: Callable[[Tutela], Any] = importlib.import_module("tutela.api").create_app
+    except (ImportError, AttributeError) as exc:
+        tutela.close()
+        fail(f"the HTTP API is not available in this installation: {exc}")
+    web = create_app(tutela)
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"Tutela API on http://{shown}:{port}")
+    typer.echo(f"API docs: http://{shown}:{port}/docs")
+    try:
+        # No access log: request lines can carry identifiers (an email in a query).
+        uvicorn.run(web, host=host, port=port, log_level="info", access_log=False)
+    finally:
+        tutela.close()
