@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.conftest import base_policy
 from tutela.policy import read
@@ -123,6 +124,21 @@ def _external_services(p: dict[str, Any]) -> None:
 def _gpc_ignored(p: dict[str, Any]) -> None:
     p["jurisdictions"].append("us-ca-ccpa")
     p["promises"]["global_privacy_control"] = "ignored"
+    p["promises"]["shares_for_advertising"] = True
+
+
+def _dataset_in_us(p: dict[str, Any]) -> None:
+    p["datasets"][0]["countries"] = ["SE", "US"]
+
+
+def _advertiser(p: dict[str, Any]) -> None:
+    p["recipients"].append(
+        {"name": "Ads Network", "role": "advertiser", "service": "advertising", "countries": ["SE"]}
+    )
+
+
+def _masked_link(p: dict[str, Any]) -> None:
+    del p["datasets"][0]["collections"][1]["fields"][1]["erase"]
 
 
 # rule id -> (the change that triggers it, the key path the finding must point at)
@@ -133,7 +149,8 @@ TRIGGERS: dict[str, list[tuple[Change, str]]] = {
     ],
     "transfer-without-safeguard": [
         (_us_recipient([]), "recipients[1].countries[0]"),
-        (_us_recipient(["privacy_shield"]), "recipients[1].countries[0]"),
+        (_us_recipient(["none"]), "recipients[1].countries[0]"),
+        (_dataset_in_us, "datasets[0].countries[1]"),
         # adequacy claimed for a country without an adequacy decision
         (_us_recipient(["adequacy"]), "recipients[1].countries[0]"),
     ],
@@ -161,12 +178,16 @@ TRIGGERS: dict[str, list[tuple[Change, str]]] = {
     "marketing-without-opt-out": [(_li_marketing, "purposes.newsletter.legal_basis")],
     "minimum-age-below-digital-consent": [(_young, "promises.minimum_age")],
     "unreachable-personal-data": [(_unreachable, "datasets[0].collections[2].name")],
-    "field-without-erase-strategy": [(_no_erase, "datasets[0].collections[1].fields[2].name")],
+    "field-without-erase-strategy": [
+        (_no_erase, "datasets[0].collections[1].fields[2].name"),
+        (_masked_link, "datasets[0].collections[1].fields[1].name"),
+    ],
     "session-cookies-contradicted": [
         (_session_cookies, "recipients[1].sets_persistent_identifiers"),
     ],
     "consent-without-mechanism": [(_consent_without_mechanism, "purposes.newsletter.legal_basis")],
     "gpc-ignored-where-binding": [(_gpc_ignored, "promises.global_privacy_control")],
+    "advertising-sharing-contradicts-promise": [(_advertiser, "recipients[1].role")],
 }
 
 
@@ -251,3 +272,48 @@ def _parse_path(path: str) -> list[str | int]:
         elif part:
             out.append(part)
     return out
+
+
+def test_gpc_ignored_without_sale_or_sharing_is_fine(write_policy: WritePolicy) -> None:
+    data = base_policy()
+    data["jurisdictions"].append("us-ca-ccpa")
+    data["promises"]["global_privacy_control"] = "ignored"
+    assert lint(read(write_policy(data)), select=frozenset({"gpc-ignored-where-binding"})) == []
+
+
+def test_uk_company_may_use_eea_processors(write_policy: WritePolicy) -> None:
+    data = base_policy()
+    data["organisation"]["country"] = "GB"
+    data["jurisdictions"] = ["uk-gdpr"]
+    data["user_countries"] = ["GB"]
+    data["recipients"].append({"name": "Dublin Ltd", "role": "processor", "country": "IE"})
+    assert lint(read(write_policy(data))) == []
+
+
+def test_us_only_company_has_no_transfer_rules(write_policy: WritePolicy) -> None:
+    data = base_policy()
+    data["organisation"]["country"] = "US"
+    data["jurisdictions"] = ["us-ca-ccpa"]
+    data["user_countries"] = ["US"]
+    data["recipients"].append({"name": "Pune Pvt", "role": "processor", "countries": ["IN"]})
+    findings = lint(read(write_policy(data)), select=frozenset({"transfer-without-safeguard"}))
+    assert findings == []
+
+
+def test_yaml_one_one_booleans_stay_text(write_policy: WritePolicy) -> None:
+    data = base_policy()
+    data["recipients"][0]["countries"] = ["NO"]
+    text = yaml.safe_dump(data, sort_keys=False).replace("- 'NO'", "- NO")
+    text = text.replace("sells_personal_data: false", "sells_personal_data: no")
+    document = read(write_policy(text))
+    assert document.policy.recipients[0].countries == ("NO",)
+    assert document.policy.promises.sells_personal_data is False
+
+
+def test_explicit_null_erase_is_the_null_strategy(write_policy: WritePolicy) -> None:
+    text = yaml.safe_dump(base_policy(), sort_keys=False).replace(
+        "erase: scrub_subject", "erase: null"
+    )
+    policy = read(write_policy(text)).policy
+    assert policy.datasets[0].collections[1].fields[2].erase == "null"
+    assert policy.datasets[0].collections[0].fields[0].erase is None

@@ -85,6 +85,7 @@ def _validate(source: Source) -> Document:
         raise PolicyError(
             [source.problem((), "a policy file is a mapping of keys, like tutela: 1")]
         )
+    _explicit_null_erase(data)
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
@@ -93,6 +94,16 @@ def _validate(source: Source) -> Document:
     if problems:
         raise PolicyError(problems)
     return Document(policy=policy, source=source, taxonomy=taxonomy)
+
+
+def _explicit_null_erase(data: Mapping[str, Any]) -> None:
+    # ``erase: null`` reads as "no value" in YAML, but a person who writes it means
+    # the null strategy; an absent key (no strategy) stays absent.
+    for dataset in data.get("datasets") or ():
+        for collection in (dataset.get("collections") or ()) if isinstance(dataset, dict) else ():
+            for field in (collection.get("fields") or ()) if isinstance(collection, dict) else ():
+                if isinstance(field, dict) and "erase" in field and field["erase"] is None:
+                    field["erase"] = "null"
 
 
 # ---------------------------------------------------------------- error translation

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Action",
     "Address",
+    "Backups",
     "Collection",
     "Consent",
     "Contact",
@@ -146,8 +148,9 @@ _ENV = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 def _check_env(value: str) -> str:
     if not _ENV.match(value):
+        # The value is not repeated: it may be a URL with a password in it.
         raise ValueError(
-            f"{value!r} is not an environment variable name; write the name of a variable "
+            "not an environment variable name; write the name of a variable "
             "(like APP_DATABASE_URL) that holds the URL, never the URL or a secret itself"
         )
     return value
@@ -321,6 +324,7 @@ ConsentMethod = Literal[
     "administrator",
     "support",
     "written",
+    "browser_settings",
 ]
 
 
@@ -445,6 +449,14 @@ class RetentionRule(_Frozen):
     )
     action: Action = Action.delete
     legal_hold: LegalHold | None = None
+    data_subjects: tuple[TaxonomyKey, ...] = Field(
+        (), description="Limits the rule to these kinds of people (e.g. managed accounts)."
+    )
+    criteria: str | None = Field(
+        None,
+        description="How the period is decided, when the notice gives criteria rather than "
+        "a number (Art. 13(2)(a)); ``duration`` then holds the period applied.",
+    )
 
     @model_validator(mode="after")
     def _covers_something(self) -> RetentionRule:
@@ -469,6 +481,9 @@ class RecipientRole(StrEnum):
     authority = "authority"
     other_users = "other_users"
     buyer = "buyer"
+    """Buys personal data: a sale (CCPA 1798.140(ad))."""
+    successor = "successor"
+    """Acquires the business in a merger or acquisition; not a sale (CCPA 1798.140(ad)(2)(C))."""
     advertiser = "advertiser"
     other = "other"
 
@@ -500,10 +515,15 @@ class Recipient(_Frozen):
     name: str
     role: RecipientRole
     service: RecipientService | None = None
-    countries: tuple[CountryCode, ...] = Field(min_length=1)
+    countries: tuple[CountryCode, ...] = Field(
+        min_length=1, validation_alias=AliasChoices("countries", "country")
+    )
     transfer_mechanisms: tuple[TransferMechanismKey, ...] = ()
     categories: tuple[TaxonomyKey, ...] = ()
     purposes: tuple[Name, ...] = ()
+    notify_before_transfer: tuple[Channel, ...] = Field(
+        (), description="How people are told before their data passes to this recipient."
+    )
     sets_persistent_identifiers: bool = Field(
         False, description="Sets cookies or device identifiers that outlive the session."
     )
@@ -532,6 +552,9 @@ class ErasureRoute(StrEnum):
 class Rights(_Frozen):
     """The rights the notice grants and how they are exercised."""
 
+    access: ErasureRoute = Field(
+        ErasureRoute.on_request, description="How a person gets a copy: self service or on request."
+    )
     erasure: ErasureRoute = ErasureRoute.on_request
     portability: tuple[TaxonomyKey, ...] = Field(
         (), description="Categories the portable copy (Art. 20) covers."
@@ -643,6 +666,9 @@ class Dataset(_Frozen):
     countries: tuple[CountryCode, ...] = Field(
         (), description="Where it is stored; the home country if empty."
     )
+    transfer_mechanisms: tuple[TransferMechanismKey, ...] = Field(
+        (), description="Safeguards for storage outside the home area."
+    )
     collections: tuple[Collection, ...] = Field(min_length=1)
 
 
@@ -664,6 +690,18 @@ class PolicyVersion(_Frozen):
         (), description="Purposes whose change is material: consents to them become stale."
     )
     summary: str = ""
+    notified_through: tuple[Channel | Literal["website", "in_app_banner"], ...] = Field(
+        (), description="How people are told about this version."
+    )
+
+
+class Backups(_Frozen):
+    """What happens to personal data in backups after it is deleted from live systems."""
+
+    retention: Duration = Field(description="How long backups keep deleted data.")
+    isolated: bool = Field(
+        True, description="Backups are beyond use until they expire (not restored into service)."
+    )
 
 
 # ---------------------------------------------------------------- the policy
@@ -692,6 +730,10 @@ class Policy(_Frozen):
     rights: Rights = Rights()
     datasets: tuple[Dataset, ...] = ()
     versions: tuple[PolicyVersion, ...] = ()
+    backups: Backups | None = None
+    security_measures: tuple[str, ...] = Field(
+        (), description="Technical and organisational measures (Art. 30(1)(g), Art. 32)."
+    )
 
     @field_validator("purposes", mode="after")
     @classmethod
@@ -702,10 +744,15 @@ class Policy(_Frozen):
 
     @property
     def version(self) -> str | None:
-        """The id of the newest version in effect, by effective date."""
+        """The id of the newest version in effect today (effective date not in the future);
+        if every version lies in the future, the earliest of them."""
         if not self.versions:
             return None
-        return max(self.versions, key=lambda v: v.effective).id
+        today = dt.date.today()
+        current = [v for v in self.versions if v.effective <= today]
+        if current:
+            return max(current, key=lambda v: (v.effective, v.id)).id
+        return min(self.versions, key=lambda v: (v.effective, v.id)).id
 
     def categories_in_use(self) -> frozenset[str]:
         """Every category a purpose, recipient or dataset field names."""

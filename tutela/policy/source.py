@@ -150,6 +150,7 @@ def parse_source(raw: bytes | str, name: str = "<policy>", *, max_bytes: int = M
 
 
 _STR = "tag:yaml.org,2002:str"
+_BOOL = "tag:yaml.org,2002:bool"
 
 
 class _Builder:
@@ -178,6 +179,10 @@ class _Builder:
 
     def _scalar(self, node: yaml.Node, loc: Loc) -> Any:
         if node.tag == _STR:  # most values; skip the generic constructor
+            return node.value
+        if node.tag == _BOOL and node.value.lower() not in ("true", "false"):
+            # YAML 1.1 reads yes/no/on/off (and Norway's code NO) as booleans; keep the
+            # text, as YAML 1.2 does. Boolean fields still accept "yes" and "no".
             return node.value
         try:
             value = self.loader.construct_object(node, deep=True)

@@ -98,12 +98,30 @@ def _unreachable(document: Document) -> Iterator[tuple[Loc, str]]:
     "GDPR Art. 17(1)",
 )
 def _erase_strategy(document: Document) -> Iterator[tuple[Loc, str]]:
-    for d, dataset in enumerate(document.policy.datasets):
+    policy = document.policy
+    # Collections that identify a person: a reference into one ties a row to someone.
+    identifying = {
+        (dataset.name, collection.name)
+        for dataset in policy.datasets
+        for collection in dataset.collections
+        if any(f.identity is not None for f in collection.fields)
+    }
+    for d, dataset in enumerate(policy.datasets):
         for c, collection in enumerate(dataset.collections):
             if collection.erase != "mask":
                 continue
             for f, fld in enumerate(collection.fields):
-                if fld.personal and fld.erase is None and not fld.primary_key:
+                target = resolve_reference(dataset.name, fld.references) if fld.references else None
+                if fld.erase is None and target is not None and target[:2] in identifying:
+                    yield (
+                        ("datasets", d, "collections", c, "fields", f, "name"),
+                        (
+                            f"{collection.name}.{fld.name} links masked rows to the person through "
+                            f"{fld.references}; erasure would leave the link (give it null or "
+                            "pseudonymize)"
+                        ),
+                    )
+                elif fld.personal and fld.erase is None and not fld.primary_key:
                     yield (
                         ("datasets", d, "collections", c, "fields", f, "name"),
                         (

@@ -63,11 +63,14 @@ def _session_cookies(document: Document) -> Iterator[tuple[Loc, str]]:
         if recipient.sets_persistent_identifiers and (
             recipient.service in tracking or recipient.role is RecipientRole.advertiser
         ):
-            promised = policy.promises.cookies.value.replace("_", " ")
+            promised = {
+                CookiePromise.none: "no cookies",
+                CookiePromise.session_only: "session cookies only",
+            }[policy.promises.cookies]
             yield (
                 ("recipients", i, "sets_persistent_identifiers"),
                 (
-                    f"the policy promises {promised} cookies, but {recipient.name!r} "
+                    f"the policy promises {promised}, but {recipient.name!r} "
                     f"({recipient.service.value if recipient.service else 'advertiser'}) sets "
                     "persistent identifiers"
                 ),
@@ -112,10 +115,46 @@ def _gpc(document: Document) -> Iterator[tuple[Loc, str]]:
     policy, taxonomy = document.policy, document.taxonomy
     if policy.promises.global_privacy_control is SignalStance.honoured:
         return
+    # The CCPA's opt-out preference signal binds businesses that sell or share.
+    sells_or_shares = (
+        policy.promises.sells_personal_data
+        or policy.promises.shares_for_advertising
+        or any(p.is_sale_or_sharing(taxonomy) for p in policy.purposes.values())
+    )
+    if not sells_or_shares:
+        return
     for key in policy.jurisdictions:
         jurisdiction = taxonomy.jurisdictions.get(key)
         if jurisdiction is not None and jurisdiction.gpc_binding:
             yield (
                 ("promises", "global_privacy_control"),
                 (f"Global Privacy Control is ignored, but it is binding under {jurisdiction.name}"),
+            )
+
+
+@rule(
+    "advertising-sharing-contradicts-promise",
+    Severity.error,
+    "Sharing for advertising is promised not to happen, yet an advertiser is a recipient",
+    "CCPA Cal. Civ. Code 1798.120, 1798.140(ah); GDPR Art. 5(1)(a) fairness",
+)
+def _advertising_sharing(document: Document) -> Iterator[tuple[Loc, str]]:
+    policy, taxonomy = document.policy, document.taxonomy
+    if policy.promises.shares_for_advertising:
+        return
+    for i, recipient in enumerate(policy.recipients):
+        advertising_purposes = [
+            name
+            for name in recipient.purposes
+            if name in policy.purposes and policy.purposes[name].is_advertising(taxonomy)
+        ]
+        if recipient.role is RecipientRole.advertiser or (
+            recipient.service is RecipientService.advertising and advertising_purposes
+        ):
+            yield (
+                ("recipients", i, "role"),
+                (
+                    "the policy promises not to share personal data for advertising, but "
+                    f"{recipient.name!r} receives it for advertising"
+                ),
             )

@@ -10,6 +10,24 @@ from tutela.policy.source import Loc
 
 __all__: list[str] = []
 
+# What makes each kind of sensitive data sensitive, and what allows its use.
+_WHY = {
+    "special_category": "a special category, GDPR Art. 9(1)",
+    "criminal": "criminal-offence data, GDPR Art. 10",
+    "national_id": "a national identification number, GDPR Art. 87 and national law",
+    "payment_card": "payment card data, sensitive personal information under CCPA 1798.140(ae)",
+    "precise_location": "precise geolocation, ePrivacy Art. 9 and CCPA 1798.140(ae)",
+    "children": "children's data, GDPR Art. 8 and recital 38",
+}
+_CONDITION = {
+    "special_category": "an Art. 9(2) condition applies",
+    "criminal": "Union or member-state law authorises it (Art. 10)",
+    "national_id": "the national law's conditions are met",
+    "payment_card": "the use is necessary for the payment (CCPA 1798.121)",
+    "precise_location": "the person consented or the service needs it",
+    "children": "parental authorisation is in place (Art. 8(1))",
+}
+
 _CONSENT_BASES = ("consent", "explicit_consent")
 
 
@@ -70,7 +88,7 @@ def _sensitive_marketing(document: Document) -> Iterator[tuple[Loc, str]]:
                 yield (
                     ("purposes", name, "categories", i),
                     (
-                        f"marketing purpose {name!r} uses {key!r} ({kind.replace('_', ' ')}) on "
+                        f"marketing purpose {name!r} uses {key!r} ({_WHY[kind]}) on "
                         f"{purpose.legal_basis.replace('_', ' ')}; only explicit consent allows it"
                     ),
                 )
@@ -93,7 +111,7 @@ def _sensitive_not_allowed(document: Document) -> Iterator[tuple[Loc, str]]:
                 yield (
                     ("purposes", name, "categories", i),
                     (
-                        f"purpose {name!r} uses {key!r} ({kind.replace('_', ' ')}); set "
-                        "sensitive_allowed: true once an Art. 9(2) condition applies, or drop it"
+                        f"purpose {name!r} uses {key!r} ({_WHY[kind]}); set "
+                        f"sensitive_allowed: true once {_CONDITION[kind]}, or drop it"
                     ),
                 )

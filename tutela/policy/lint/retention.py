@@ -40,6 +40,8 @@ def _no_retention(document: Document) -> Iterator[tuple[Loc, str]]:
         (r.dataset, r.collection) for r in policy.retention if r.collection is not None
     }
     for key, places in category_uses(policy).items():
+        if not (key == "user" or key.startswith("user.")):
+            continue  # system and operational data is not personal
         if any(taxonomy.covers(general, key) for general in rule_categories):
             continue
         uncovered = [

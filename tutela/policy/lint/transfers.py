@@ -11,18 +11,31 @@ from tutela.policy.model import Policy, RecipientRole, Transfers
 from tutela.policy.source import Loc
 from tutela.policy.taxonomy import Taxonomy
 
-__all__ = ["destinations", "home_area"]
+__all__ = ["destinations", "home_area", "regulates_transfers"]
 
 _OWN_SIDE = {RecipientRole.other_users}
 
 
+_TRANSFER_LAWS = frozenset({"eu-gdpr", "uk-gdpr", "ch-fadp"})
+# The UK (UK GDPR Art. 45 regulations) and Switzerland (FADP Annex 1) treat the
+# EEA as adequate, so for their companies the EEA is home ground too.
+_EEA_ADEQUATE_HOMES = frozenset({"GB", "CH"})
+
+
 def home_area(policy: Policy, taxonomy: Taxonomy) -> frozenset[str]:
-    """Countries data may reach without a transfer: the EEA for an EEA company, else home."""
+    """Countries data may reach without a transfer: the EEA for an EEA company (and for a
+    UK or Swiss one, whose laws deem the EEA adequate), else the home country."""
     home = policy.organisation.country
     country = taxonomy.countries.get(home)
-    if country is not None and country.eea:
-        return frozenset(code for code, c in taxonomy.countries.items() if c.eea)
+    eea = frozenset(code for code, c in taxonomy.countries.items() if c.eea)
+    if (country is not None and country.eea) or home in _EEA_ADEQUATE_HOMES:
+        return eea | {home}
     return frozenset({home})
+
+
+def regulates_transfers(policy: Policy) -> bool:
+    """Whether a law with transfer rules (GDPR Chapter V, UK GDPR, Swiss FADP) applies."""
+    return any(j in _TRANSFER_LAWS for j in policy.jurisdictions)
 
 
 def destinations(document: Document) -> Iterator[tuple[Loc, str, tuple[str, ...]]]:
@@ -35,7 +48,7 @@ def destinations(document: Document) -> Iterator[tuple[Loc, str, tuple[str, ...]
             yield ("recipients", i, "countries", j), code, recipient.transfer_mechanisms
     for d, dataset in enumerate(policy.datasets):
         for j, code in enumerate(dataset.countries):
-            yield ("datasets", d, "countries", j), code, ()
+            yield ("datasets", d, "countries", j), code, dataset.transfer_mechanisms
 
 
 def _adequate(taxonomy: Taxonomy, code: str) -> bool:
@@ -73,14 +86,19 @@ def _transfers_never(document: Document) -> Iterator[tuple[Loc, str]]:
 )
 def _transfer_without_safeguard(document: Document) -> Iterator[tuple[Loc, str]]:
     policy, taxonomy = document.policy, document.taxonomy
+    if not regulates_transfers(policy):
+        return
     area = home_area(policy, taxonomy)
     today = dt.date.today()
     for loc, code, mechanisms in destinations(document):
-        if code in area or loc[0] == "datasets":
+        if code in area:
             continue
         valid = []
+        invalid = False
         for key in mechanisms:
             mechanism = taxonomy.transfer_mechanisms.get(key)
+            if mechanism is not None and not mechanism.valid_on(today):
+                invalid = True  # reported by privacy-shield-invalid, once
             if mechanism is None or not mechanism.valid_on(today) or key == "none":
                 continue
             if key == "adequacy" and not _adequate(taxonomy, code):
@@ -88,7 +106,7 @@ def _transfer_without_safeguard(document: Document) -> Iterator[tuple[Loc, str]]
             if mechanism.requires_destination and mechanism.requires_destination != code:
                 continue
             valid.append(key)
-        if not valid and not _adequate(taxonomy, code):
+        if not valid and not invalid and not _adequate(taxonomy, code):
             named = ", ".join(mechanisms) if mechanisms else "none named"
             yield (
                 loc,
@@ -116,7 +134,7 @@ def _privacy_shield(document: Document) -> Iterator[tuple[Loc, str]]:
             if mechanism is None or mechanism.valid_on(today):
                 continue
             until = mechanism.valid_until.isoformat() if mechanism.valid_until else "now"
-            why = f" ({mechanism.invalidated_by})" if mechanism.invalidated_by else ""
+            why = f", {mechanism.invalidated_by}" if mechanism.invalidated_by else ""
             yield (
                 ("recipients", i, "transfer_mechanisms", j),
                 (
