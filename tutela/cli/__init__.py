@@ -41,12 +41,14 @@ def _register() -> None:
     from tutela.cli import scrub
 
     app.add_typer(scrub.app, name="scrub")
+    app.command("scan")(scrub.scan)
 
-    from tutela.cli import audit, db, decide, keys, policy, serve, subjects  # noqa: F401
+    from tutela.cli import audit, consents, db, decide, keys, policy, serve, subjects  # noqa: F401
 
     app.add_typer(db.app, name="db")
     app.add_typer(keys.app, name="keys")
     app.add_typer(subjects.app, name="subjects")
+    app.add_typer(consents.app, name="consents")
     app.add_typer(audit.app, name="audit")
     app.add_typer(policy.app, name="policy")
 

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import re
 import sys
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import typer
 
 from tutela.errors import TutelaError
 from tutela.scrub import ENGINE, EntityType, Operator, make_operator
+from tutela.scrub.discovery import declared_fields, proposed_snippet, scan_database, undeclared
 from tutela.scrub.engine import available_engines
 from tutela.scrub.operators import DEFAULT_KEY_ENV, KEYED, secret_from_env
 from tutela.scrub.stream import DEFAULT_MAX_RECORD_BYTES, Format, Mode, Options, Stats, run
 
-__all__ = ["app"]
+__all__ = ["app", "scan"]
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -209,3 +214,116 @@ def redact_command(
         progress,
         operators,
     )
+
+
+class ScanFormat(StrEnum):
+    """Output formats of ``tutela scan``."""
+
+    text = "text"
+    json = "json"
+
+
+def _sqlalchemy_url(url: str) -> str:
+    # Plain URLs get the drivers Tutela ships with rather than SQLAlchemy's defaults.
+    for prefix, driver in (
+        ("postgresql://", "postgresql+psycopg://"),
+        ("postgres://", "postgresql+psycopg://"),
+        ("mysql://", "mysql+pymysql://"),
+        ("mariadb://", "mysql+pymysql://"),
+    ):
+        if url.startswith(prefix):
+            return driver + url[len(prefix) :]
+    return url
+
+
+def _default_dataset(url: str) -> tuple[str, str]:
+    from sqlalchemy.engine import make_url
+
+    try:
+        database = make_url(url).database or "app"
+    except Exception:
+        database = "app"
+    name = re.sub(r"[^a-z0-9]+", "_", Path(database).stem.lower()).strip("_") or "app"
+    return name, f"{name.upper()}_DATABASE_URL"
+
+
+def _declared(policy_path: Path, dataset: str | None, url: str) -> tuple[dict[str, set[str]], Any]:
+    from tutela.policy import load
+
+    policy = load(policy_path)
+    datasets = list(policy.datasets)
+    if dataset is not None:
+        chosen = [d for d in datasets if d.name == dataset]
+        if not chosen:
+            names = ", ".join(d.name for d in datasets) or "none"
+            raise TutelaError(f"the policy has no dataset {dataset!r} (it has: {names})")
+    else:
+        by_env = [
+            d for d in datasets if os.environ.get(d.connection) in (url, _sqlalchemy_url(url))
+        ]
+        chosen = by_env or datasets
+    return declared_fields(chosen), chosen[0] if len(chosen) == 1 else None
+
+
+def scan(
+    database_url: str = typer.Argument(
+        ...,
+        help="Database URL: postgresql://..., mysql://... (MariaDB too) or sqlite:///file.db.",
+    ),
+    policy: Path | None = typer.Option(
+        None, "--policy", help="Policy file whose datasets declare the columns."
+    ),
+    sample: int = typer.Option(100, "--sample", min=1, help="Rows sampled per table."),
+    schema: str | None = typer.Option(None, "--schema", help="Schema (PostgreSQL) to scan."),
+    dataset: str | None = typer.Option(
+        None, "--dataset", help="The policy dataset this database is (default: by URL, else all)."
+    ),
+    fmt: ScanFormat = typer.Option(ScanFormat.text, "--format", "-f", help="Output format."),
+) -> None:
+    """Find personal data in database columns the policy does not declare.
+
+    Reads the schema, samples up to --sample rows per table, classifies each
+    column by its name (English, Swedish, Dutch, French, Czech) and its values, and
+    prints a datasets snippet to paste. Exit 1 when undeclared personal columns are
+    found (to gate CI), 2 when the database or policy cannot be read.
+    """
+    url = _sqlalchemy_url(database_url)
+    declared: dict[str, set[str]] = {}
+    matched: Any = None
+    try:
+        if policy is not None:
+            declared, matched = _declared(policy, dataset, database_url)
+        tables, findings = scan_database(url, schema=schema, sample=sample)
+    except TutelaError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(EXIT_UNREADABLE) from exc
+    findings = undeclared(findings, declared)
+    missing = [f for f in findings if not f.declared]
+    name, connection = (
+        (matched.name, matched.connection) if matched is not None else _default_dataset(url)
+    )
+    snippet = proposed_snippet(missing, dataset or name, connection)
+    if fmt is ScanFormat.json:
+        out = {
+            "tables": tables,
+            "columns": [f.to_dict() for f in findings],
+            "undeclared": len(missing),
+            "snippet": snippet,
+        }
+        typer.echo(json.dumps(out, indent=2))
+    else:
+        typer.echo(f"Scanned {len(tables)} tables, up to {sample} rows each.")
+        for f in findings:
+            state = "declared  " if f.declared else "UNDECLARED"
+            reasons = "; ".join(f.evidence)
+            typer.echo(f"{state} {f.table}.{f.column}: {', '.join(f.categories)} ({reasons})")
+        if missing:
+            typer.echo(
+                f"\n{len(missing)} column(s) hold personal data the policy does not declare."
+                " Add to the policy:\n"
+            )
+            typer.echo(snippet, nl=False)
+        else:
+            typer.echo("Every personal column found is declared.")
+    if missing:
+        raise typer.Exit(EXIT_FINDINGS)
