@@ -618,6 +618,12 @@ class DatasetField(_Frozen):
     references: str | None = Field(
         None, description="collection.field in the same dataset, or dataset.collection.field."
     )
+    follow: bool = Field(
+        True,
+        description="Requests follow this reference to find the person's rows. Set false for "
+        "links that only give context (a comment's card), keep true for links that say whose "
+        "the row is (a comment's author).",
+    )
     erase: FieldErase | None = None
     timestamp: Timestamp | None = Field(None, description="Which clock this column records.")
     type: (

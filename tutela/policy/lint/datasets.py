@@ -2,47 +2,16 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator
 
+from tutela.plan.graph import build_graph
 from tutela.policy.columns import classify_column
 from tutela.policy.lint.base import Severity, rule
 from tutela.policy.loader import Document
-from tutela.policy.model import Policy
 from tutela.policy.references import resolve_reference
 from tutela.policy.source import Loc
 
-__all__ = ["reachable_collections"]
-
-
-def reachable_collections(policy: Policy) -> set[tuple[str, str]]:
-    """Collections a request can reach: those with an identity field, and those linked to
-    one through declared references (followed in both directions)."""
-    edges: dict[tuple[str, str], set[tuple[str, str]]] = {}
-    seeds: list[tuple[str, str]] = []
-    for dataset in policy.datasets:
-        for collection in dataset.collections:
-            here = (dataset.name, collection.name)
-            edges.setdefault(here, set())
-            if any(f.identity is not None for f in collection.fields):
-                seeds.append(here)
-            for fld in collection.fields:
-                if fld.references is None:
-                    continue
-                target = resolve_reference(dataset.name, fld.references)
-                if target is None:
-                    continue
-                there = target[:2]
-                edges[here].add(there)
-                edges.setdefault(there, set()).add(here)
-    seen = set(seeds)
-    queue = deque(seeds)
-    while queue:
-        for nxt in edges.get(queue.popleft(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
-    return seen
+__all__: list[str] = []
 
 
 @rule(
@@ -77,7 +46,7 @@ def _undeclared(document: Document) -> Iterator[tuple[Loc, str]]:
 )
 def _unreachable(document: Document) -> Iterator[tuple[Loc, str]]:
     policy = document.policy
-    reachable = reachable_collections(policy)
+    reachable = build_graph(policy).reachable
     for d, dataset in enumerate(policy.datasets):
         for c, collection in enumerate(dataset.collections):
             if collection.personal and (dataset.name, collection.name) not in reachable:
@@ -85,8 +54,8 @@ def _unreachable(document: Document) -> Iterator[tuple[Loc, str]]:
                     ("datasets", d, "collections", c, "name"),
                     (
                         f"collection {dataset.name}.{collection.name} holds personal data but has "
-                        "no identity field and no reference path to one; a request could never "
-                        "find this person's rows"
+                        "no identity field and no followed reference from a collection that "
+                        "has one; a request could never find this person's rows"
                     ),
                 )
 
