@@ -14,7 +14,7 @@ import hmac
 import json
 import os
 import secrets
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -736,3 +736,158 @@ class Ledger:
         last = rows[-1]
         if head is None or head != (last[2], last[7]):
             yield Broken(last[0], stream, last[2], "events after this one are missing")
+
+    # ------------------------------------------------------------ batched consents
+
+    def record_consents(
+        self,
+        entries: Sequence[ConsentEntry],
+        *,
+        region: str | None = None,
+        also: Callable[[Connection, list[int | str]], None] | None = None,
+    ) -> list[int | str]:
+        """Record many grants and withdrawals in one transaction; bulk imports use it.
+
+        Each entry names its person by a subject id or by identities; a person
+        not yet in the ledger is created from the identities (``region`` reads
+        phone numbers written without a country code). Each result is the event
+        id, or, for an entry that cannot be recorded (unknown or erased subject,
+        identifiers of two different people, a bad identifier), the reason; those
+        entries are skipped and the others kept. Where the person's current
+        choice for the purpose is newer than the entry, the entry joins the
+        history and the current choice stands: the later choice wins, whatever
+        the order of the input. ``also(conn, results)`` runs in the same
+        transaction, so a caller can record its progress with the consents.
+        """
+        normal: list[list[tuple[str, str]] | str] = []
+        for entry in entries:
+            try:
+                normal.append([normalise(k, v, region=region) for k, v in entry.identities])
+            except ValueError as exc:  # IdentityError: not an email, not a phone number
+                normal.append(str(exc))
+
+        def work(conn: Connection) -> list[int | str]:
+            results: list[int | str] = []
+            for entry, pairs in zip(entries, normal, strict=True):
+                if isinstance(pairs, str):
+                    results.append(pairs)
+                    continue
+                try:
+                    results.append(self._consent_entry(conn, entry, pairs))
+                except LedgerError as exc:
+                    results.append(str(exc))
+            if also is not None:
+                also(conn, results)
+            return results
+
+        return retrying(self.engine, work)
+
+    def _consent_entry(
+        self, conn: Connection, entry: ConsentEntry, pairs: list[tuple[str, str]]
+    ) -> int:
+        # Every check happens before the first write of an entry, so a refused
+        # entry leaves nothing behind and the batch's transaction carries on.
+        if entry.source not in SOURCES:
+            raise LedgerError(f"unknown consent source {entry.source!r}")
+        public_id = entry.subject or self._owner(conn, pairs)
+        if public_id is None:
+            if not pairs:
+                raise LedgerError("no subject id and no identifier to create the subject from")
+            public_id = self._create_in(conn, pairs)
+        row = self._subject_row(conn, public_id, lock=True)
+        if row.status == "erased":
+            raise LedgerError("consent cannot be recorded for an erased subject")
+        when = (entry.at or _now()).astimezone(dt.UTC)
+        payload = {
+            "purpose": entry.purpose,
+            "granted": bool(entry.granted),
+            "policy_version": entry.policy_version,
+            "channel": entry.channel,
+            "notice_hash": None,
+            "source": entry.source,
+            "ip_hash": None,
+            "user_agent": None,
+        }
+        event_id = self._append(
+            conn, _stream(row.id), "consent", payload, subject_id=row.id, at=when
+        )
+        key = and_(t.consents.c.subject_id == row.id, t.consents.c.purpose == entry.purpose)
+        current = conn.execute(select(t.consents.c.updated_at).where(key)).first()
+        values = {
+            "granted": bool(entry.granted),
+            "policy_version": entry.policy_version,
+            "event_id": event_id,
+            "updated_at": when,
+        }
+        if current is None:
+            conn.execute(
+                insert(t.consents).values(subject_id=row.id, purpose=entry.purpose, **values)
+            )
+        elif _aware(current.updated_at) <= when:
+            conn.execute(update(t.consents).where(key).values(**values))
+        return event_id
+
+    def _owner(self, conn: Connection, pairs: list[tuple[str, str]]) -> str | None:
+        owners: set[str] = set()
+        for kind, value in pairs:
+            owner = conn.execute(
+                select(t.subjects.c.public_id)
+                .join(t.identities, t.identities.c.subject_id == t.subjects.c.id)
+                .where(and_(t.identities.c.kind == kind, t.identities.c.value == value))
+            ).scalar()
+            if owner is not None:
+                owners.add(owner)
+        if len(owners) > 1:
+            raise LedgerError("these identifiers belong to different subjects")
+        return owners.pop() if owners else None
+
+    def _create_in(self, conn: Connection, pairs: list[tuple[str, str]]) -> str:
+        # The same rows and event as create_subject, inside the caller's transaction.
+        public_id = new_public_id("sub")
+        now = _now()
+        subject_id = conn.execute(
+            insert(t.subjects)
+            .values(
+                public_id=public_id,
+                status="active",
+                restricted=False,
+                managed=False,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(t.subjects.c.id)
+        ).scalar_one()
+        for kind, value in pairs:
+            conn.execute(insert(t.identities).values(subject_id=subject_id, kind=kind, value=value))
+        self._append(
+            conn,
+            _stream(subject_id),
+            "subject.created",
+            {
+                "birth_date": None,
+                "country": None,
+                "organisation": None,
+                "managed": False,
+                "identities": [list(pair) for pair in pairs],
+            },
+            subject_id=subject_id,
+        )
+        return public_id
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentEntry:
+    """One grant or withdrawal for :meth:`Ledger.record_consents`.
+
+    ``subject`` is a public subject id; without it, ``identities`` ((kind,
+    value) pairs) find the person, or create them when nobody matches.
+    """
+
+    purpose: str
+    granted: bool
+    policy_version: str | None
+    subject: str | None = None
+    identities: tuple[tuple[str, str], ...] = ()
+    channel: str | None = None
+    source: str = "import"
+    at: dt.datetime | None = None
