@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from typing import Any
-
 import typer
 
 from tutela.cli import app
@@ -17,7 +13,6 @@ from tutela.cli.options import (
     fail,
     open_tutela_or_exit,
 )
-from tutela.engine import Tutela
 
 __all__ = ["serve"]
 
@@ -42,8 +37,8 @@ def serve(
     try:
         import uvicorn
 
-        create_app: Callable[[Tutela], Any] = importlib.import_module("tutela.api").create_app
-    except (ImportError, AttributeError) as exc:
+        from tutela.api import create_app
+    except ImportError as exc:
         tutela.close()
         fail(f"the HTTP API is not available in this installation: {exc}")
     web = create_app(tutela)
