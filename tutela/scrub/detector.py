@@ -10,7 +10,8 @@ of overlapping readings.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+import sys
+from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable, Sequence
 from typing import Protocol
 
@@ -57,6 +58,15 @@ class Recognizer(Protocol):
     def __call__(self, text: str, lang: str | None) -> Iterable[Entity]: ...
 
 
+# Families recognised before numbers whose confirmed matches claim their digits.
+_CLAIMING = frozenset({Kind.EMAIL, Kind.URL, Kind.IPV4, Kind.IPV6, Kind.CODE})
+
+
+def _inside(claimed: list[tuple[int, int]], span: tuple[int, int]) -> bool:
+    i = bisect_right(claimed, (span[0], sys.maxsize)) - 1
+    return i >= 0 and claimed[i][0] <= span[0] and span[1] <= claimed[i][1]
+
+
 def resolve(entities: Iterable[Entity]) -> list[Entity]:
     """Non-overlapping entities, preferring higher score, then longer, then more specific."""
     ranked = sorted(entities, key=lambda e: (-e.score, e.start - e.end, _PRIORITY[e.type]))
@@ -95,12 +105,21 @@ def detect(
     lang = lang.lower()[:2] if lang else None
     ctx = Ctx(text, lang, regions_for(lang, region))
     found: list[Entity] = []
+    claimed: list[tuple[int, int]] = []
     for kind, spans in zip(Kind, engine.scan(text), strict=True):
         if not spans:
             continue
         recognise = RECOGNISERS[kind]
+        if kind is Kind.NUMBER and claimed:
+            # Digits inside a confirmed IBAN, VAT number, address or link are part
+            # of it; validating them again as phones or ids only costs time.
+            claimed.sort()
+            spans = [s for s in spans if not _inside(claimed, s)]
         for start, end in spans:
-            found.extend(recognise(ctx, start, end))
+            entities = recognise(ctx, start, end)
+            found.extend(entities)
+            if kind in _CLAIMING:
+                claimed.extend((e.start, e.end) for e in entities if e.score >= min_score)
     if known is not None:
         found.extend(known.find(text))
     for recognizer in recognizers:

@@ -64,8 +64,29 @@ class _ReBackend:
         return [_reduce(spans) if len(spans) > 1 else spans for spans in per_kind]
 
 
+def _after_last_space(text: str, end: int, before: int) -> int:
+    space = max(text.rfind(" ", 0, end - 1), text.rfind("\t", 0, end - 1))
+    return max(0, text.rfind("\n", 0, end - 1), space - before)
+
+
+# Where to look for the start of a match whose end Hyperscan reported without
+# start-of-match tracking. Tracking the start costs Hyperscan most on patterns
+# with an unbounded repeat before their anchor (the local part of an e-mail, hex
+# groups, the value after "password:"); for those the start is found afterwards
+# by running the same pattern over a short window that ends at the reported end.
+_WINDOW_START: dict[Kind, Callable[[str, int], int]] = {
+    Kind.EMAIL: lambda text, end: max(0, text.rfind("@", 0, end) - 80),
+    Kind.IPV6: lambda text, end: max(0, end - 64),
+    Kind.SECRET_CONTEXT: lambda text, end: _after_last_space(text, end, 48),
+}
+
+
 class _HyperscanBackend:
-    """All patterns in one Hyperscan block-mode database, leftmost start of match on."""
+    """All patterns in one Hyperscan block-mode database.
+
+    Start-of-match tracking is on for the patterns where it is cheap; for the
+    others (:data:`_WINDOW_START`) the start is recovered with Python's ``re``.
+    """
 
     name = "hyperscan"
 
@@ -73,12 +94,20 @@ class _HyperscanBackend:
         import hyperscan
 
         self._kinds = [p.kind for p in patterns]
+        self._late_start = {
+            i: re.compile(p.regex, re.ASCII)
+            for i, p in enumerate(patterns)
+            if p.kind in _WINDOW_START
+        }
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._db.compile(
             expressions=[p.regex.encode("utf-8") for p in patterns],
             ids=list(range(len(patterns))),
             elements=len(patterns),
-            flags=[hyperscan.HS_FLAG_SOM_LEFTMOST] * len(patterns),
+            flags=[
+                0 if i in self._late_start else hyperscan.HS_FLAG_SOM_LEFTMOST
+                for i in range(len(patterns))
+            ],
         )
         self._hyperscan = hyperscan
         # A scratch space may be used by one scan at a time: one per thread.
@@ -103,14 +132,27 @@ class _HyperscanBackend:
         self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
         per_kind: Candidates = [[] for _ in Kind]
         kinds = self._kinds
-        if len(data) == len(text) + 1:
-            for pid, start, end in hits:
-                per_kind[kinds[pid]].append((start, end))
-        else:
-            to_char = _byte_to_char(data, hits)
-            for pid, start, end in hits:
-                per_kind[kinds[pid]].append((to_char[start], to_char[end]))
+        late = self._late_start
+        to_char = None if len(data) == len(text) + 1 else _byte_to_char(data, hits)
+        padded = text + "\n" if late else text
+        for pid, start, end in hits:
+            if to_char is not None:
+                start, end = to_char[start], to_char[end]
+            if pid in late:
+                found = self._find_start(late[pid], kinds[pid], padded, end + 1)
+                if found is None:
+                    continue
+                start = found
+            per_kind[kinds[pid]].append((start, end))
         return [_reduce(spans) if len(spans) > 1 else spans for spans in per_kind]
+
+    @staticmethod
+    def _find_start(regex: re.Pattern[str], kind: Kind, padded: str, end: int) -> int | None:
+        """Start of the leftmost match of ``regex`` that ends exactly at ``end``."""
+        for m in regex.finditer(padded, _WINDOW_START[kind](padded, end), end):
+            if m.end() == end:
+                return m.start()
+        return None
 
 
 def _byte_to_char(data: bytes, hits: list[tuple[int, int, int]]) -> dict[int, int]:
