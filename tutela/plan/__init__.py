@@ -6,5 +6,28 @@ an access or erasure request reads, deletes, masks or keeps.
 """
 
 from tutela.plan.graph import Edge, Graph, Node, build_graph
+from tutela.plan.steps import (
+    AccessPlan,
+    ErasurePlan,
+    ErasureStep,
+    FieldAction,
+    Hold,
+    ReadStep,
+    plan_access,
+    plan_erasure,
+)
 
-__all__ = ["Edge", "Graph", "Node", "build_graph"]
+__all__ = [
+    "AccessPlan",
+    "Edge",
+    "ErasurePlan",
+    "ErasureStep",
+    "FieldAction",
+    "Graph",
+    "Hold",
+    "Node",
+    "ReadStep",
+    "build_graph",
+    "plan_access",
+    "plan_erasure",
+]

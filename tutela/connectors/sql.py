@@ -1,0 +1,357 @@
+"""The SQL connector (SQLAlchemy Core): PostgreSQL, MySQL/MariaDB and SQLite.
+
+A person's rows are selected by one expression per collection: identity
+fields matched against the person's identifiers, or followed references
+nested as ``IN (SELECT ...)`` subqueries over the parent's own selection.
+Every read is one streamed query per collection; every erasure is a handful
+of set-based statements per collection in one transaction. No statement is
+ever issued per row (free-text scrubbing updates its candidate rows in
+batched ``executemany`` calls).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    Engine,
+    MetaData,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
+
+from tutela.errors import ConnectorError
+from tutela.plan.graph import Graph, Node
+from tutela.plan.steps import ErasureStep, FieldAction, ReadStep
+
+__all__ = ["CollectionReport", "Identities", "SqlConnector", "pseudonym", "scrub_text"]
+
+Identities = Mapping[str, Sequence[str]]
+"""The person's identifiers by kind: ``{"email": [...], "user_id": [...], "phone": [...]}``."""
+
+REDACTED = "[erased]"
+SCRUB_BATCH = 1_000
+
+
+@dataclass
+class CollectionReport:
+    """What erasure did to one collection."""
+
+    dataset: str
+    collection: str
+    action: str
+    rows_deleted: int = 0
+    rows_masked: int = 0
+    rows_kept: int = 0
+    fields_masked: tuple[str, ...] = ()
+    rows_scrubbed: int = 0
+    kept_because: str | None = None
+    statements: list[str] = field(default_factory=list)
+
+
+def pseudonym(key: bytes, value: object, *, integer: bool = False) -> str | int:
+    """Keyed HMAC-SHA256 pseudonym: the same value gives the same token in every table and
+    run with the same key, so joins survive. Integers map to negative integers, outside
+    the range of real ids."""
+    digest = hmac.new(key, str(value).encode("utf-8"), hashlib.sha256).hexdigest()
+    if integer:
+        return -1 - int(digest[:15], 16)
+    return f"pse_{digest[:24]}"
+
+
+def _fold(text: str) -> str:
+    return "".join(
+        c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c)
+    )
+
+
+def scrub_text(text: str, terms: Sequence[str]) -> str:
+    """Replace each term in ``text`` (case- and accent-insensitively) with a marker."""
+    if not text or not terms:
+        return text
+    folded = _fold(text)
+    # Folding may change lengths (ß -> ss); map back only when it did not.
+    if len(folded) != len(text):
+        out = text
+        for term in terms:
+            out = re.sub(re.escape(term), REDACTED, out, flags=re.IGNORECASE)
+        return out
+    spans: list[tuple[int, int]] = []
+    for term in sorted({_fold(t) for t in terms if t.strip()}, key=len, reverse=True):
+        for m in re.finditer(re.escape(term), folded):
+            if not any(s < m.end() and m.start() < e for s, e in spans):
+                spans.append((m.start(), m.end()))
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + REDACTED + text[end:]
+    return text
+
+
+class SqlConnector:
+    """One SQL dataset of the product, reached through its engine."""
+
+    def __init__(self, dataset: str, engine: Engine, graph: Graph, *, pseudonym_key: bytes) -> None:
+        self.dataset = dataset
+        self.engine = engine
+        self.graph = graph
+        self.key = pseudonym_key
+        self._tables: dict[str, Table] = {}
+
+    # ------------------------------------------------------------ schema
+
+    def table(self, collection: str) -> Table:
+        """The reflected table of a collection (reflected once)."""
+        if collection not in self._tables:
+            metadata = MetaData()
+            try:
+                self._tables[collection] = Table(collection, metadata, autoload_with=self.engine)
+            except SQLAlchemyError as exc:
+                raise ConnectorError(
+                    f"{self.dataset}.{collection}: the table cannot be read ({type(exc).__name__})"
+                ) from None
+        return self._tables[collection]
+
+    # ------------------------------------------------------------ selection
+
+    def selector(
+        self,
+        node: Node,
+        identities: Identities,
+        external: Mapping[tuple[Node, str], Sequence[Any]] | None = None,
+        _path: tuple[Node, ...] = (),
+    ) -> ColumnElement[bool]:
+        """The condition selecting the person's rows of ``node``."""
+        table = self.table(node[1])
+        terms: list[ColumnElement[bool]] = []
+        for fld, kind in self.graph.seeds.get(node, ()):
+            values = list(identities.get(kind, ()))
+            if not values:
+                continue
+            column = table.c[fld]
+            if kind == "email":
+                terms.append(func.lower(column).in_([v.lower() for v in values]))
+            else:
+                terms.append(column.in_(_coerce(column, values)))
+        for edge in self.graph.incoming(node):
+            if edge.parent in _path or edge.parent == node:
+                continue  # a cycle: the parent's rows are already being selected
+            child = table.c[edge.child_field]
+            if edge.parent[0] == self.dataset:
+                parent = self.table(edge.parent[1])
+                inner = self.selector(edge.parent, identities, external, (*_path, node))
+                terms.append(child.in_(select(parent.c[edge.parent_field]).where(inner)))
+            else:
+                values = list((external or {}).get((edge.parent, edge.parent_field), ()))
+                if values:
+                    terms.append(child.in_(_coerce(child, values)))
+        return or_(*terms) if terms else false()
+
+    def values(
+        self,
+        node: Node,
+        fld: str,
+        identities: Identities,
+        external: Mapping[tuple[Node, str], Sequence[Any]] | None = None,
+    ) -> list[Any]:
+        """Distinct values of one field over the person's rows (for references that cross
+        into another dataset)."""
+        table = self.table(node[1])
+        query = select(table.c[fld]).where(self.selector(node, identities, external)).distinct()
+        with self.engine.connect() as conn:
+            return [v for v in conn.execute(query).scalars() if v is not None]
+
+    # ------------------------------------------------------------ access
+
+    def read(
+        self,
+        step: ReadStep,
+        identities: Identities,
+        external: Mapping[tuple[Node, str], Sequence[Any]] | None = None,
+        *,
+        batch: int = 5_000,
+    ) -> Iterator[dict[str, Any]]:
+        """Stream the person's rows of one collection as dicts (bounded memory)."""
+        table = self.table(step.node[1])
+        query = select(table).where(self.selector(step.node, identities, external))
+        try:
+            with self.engine.connect() as conn:
+                result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
+                for row in result.mappings():
+                    yield dict(row)
+        except SQLAlchemyError as exc:
+            raise ConnectorError(
+                f"{self.dataset}.{step.node[1]}: reading failed ({type(exc).__name__})"
+            ) from exc
+
+    # ------------------------------------------------------------ erasure
+
+    def erase(
+        self,
+        step: ErasureStep,
+        identities: Identities,
+        scrub_terms: Sequence[str] = (),
+        external: Mapping[tuple[Node, str], Sequence[Any]] | None = None,
+        *,
+        own_terms: Sequence[str] = (),
+    ) -> CollectionReport:
+        """Erase the person's rows of one collection in one transaction.
+
+        ``scrub_terms`` (full name, email, phone) are scrubbed from every row's free
+        text; ``own_terms`` (parts of the name) only from the person's own rows, where
+        a first name alone still means them.
+        """
+        node = step.read.node
+        table = self.table(node[1])
+        report = CollectionReport(self.dataset, node[1], step.action)
+        where = self.selector(node, identities, external)
+        try:
+            with self.engine.begin() as conn:
+                if step.scrub_fields and scrub_terms:
+                    own = [*scrub_terms, *own_terms]
+                    report.rows_scrubbed = self._scrub(conn, table, step.scrub_fields, own, where)
+                    report.rows_scrubbed += self._scrub(
+                        conn, table, step.scrub_fields, scrub_terms, None
+                    )
+                if step.action == "delete":
+                    removal = delete(table).where(where)
+                    report.rows_deleted = conn.execute(removal).rowcount
+                    report.statements.append(_sql(removal, conn))
+                else:
+                    values = self._mask_values(conn, table, where, step.fields)
+                    if values:
+                        statement = update(table).where(where).values(values)
+                        count = conn.execute(statement).rowcount
+                        report.statements.append(_sql(statement, conn))
+                        report.fields_masked = tuple(values)
+                    else:
+                        count = conn.execute(
+                            select(func.count()).select_from(table).where(where)
+                        ).scalar_one()
+                    if step.action == "mask":
+                        report.rows_masked = count
+                    else:
+                        report.rows_kept = count
+                        if step.hold is not None:
+                            report.kept_because = f"{step.hold.law} ({step.hold.duration})"
+        except SQLAlchemyError as exc:
+            raise ConnectorError(
+                f"{self.dataset}.{node[1]}: erasure failed and was rolled back "
+                f"({type(exc).__name__})"
+            ) from exc
+        return report
+
+    def _mask_values(
+        self, conn: Any, table: Table, where: ColumnElement[bool], actions: Sequence[FieldAction]
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for action in actions:
+            column = table.c[action.field]
+            if action.strategy == "null":
+                values[action.field] = None
+            elif action.strategy == "replace":
+                values[action.field] = action.value
+            elif action.strategy == "pseudonymize":
+                # Few distinct values per person (their own id, email): one CASE maps them all.
+                found = [
+                    v
+                    for v in conn.execute(select(column).where(where).distinct()).scalars()
+                    if v is not None
+                ]
+                if found:
+                    integer = column.type.python_type is int if _has_python_type(column) else False
+                    values[action.field] = case(
+                        {v: pseudonym(self.key, v, integer=integer) for v in found},
+                        value=column,
+                        else_=column,
+                    )
+            # scrub_subject is done over every row by _scrub; keep leaves the value.
+        return values
+
+    def _scrub(
+        self,
+        conn: Any,
+        table: Table,
+        fields: Sequence[str],
+        terms: Sequence[str],
+        within: ColumnElement[bool] | None,
+    ) -> int:
+        keys = list(table.primary_key.columns)
+        if not keys:
+            raise ConnectorError(f"{self.dataset}.{table.name}: scrubbing needs a primary key")
+        variants = sorted({v for t in terms for v in (t.lower(), _fold(t)) if len(v) >= 3})
+        if not variants:
+            return 0
+        columns = [table.c[f] for f in fields]
+        like = or_(
+            *[func.lower(c).like(f"%{_escape(v)}%", escape="\\") for c in columns for v in variants]
+        )
+        if within is not None:
+            like = and_(within, like)
+        rows = conn.execute(select(*keys, *columns).where(like)).all()
+        changes: list[dict[str, Any]] = []
+        for row in rows:
+            new = {}
+            for f in fields:
+                old = row._mapping[f]
+                if isinstance(old, str):
+                    cleaned = scrub_text(old, terms)
+                    if cleaned != old:
+                        new[f"v_{f}"] = cleaned
+            if new:
+                for f in fields:
+                    new.setdefault(f"v_{f}", row._mapping[f])
+                new.update({f"k_{k.name}": row._mapping[k.name] for k in keys})
+                changes.append(new)
+        if changes:
+            statement = (
+                update(table)
+                .where(and_(*[k == bindparam(f"k_{k.name}") for k in keys]))
+                .values({f: bindparam(f"v_{f}") for f in fields})
+            )
+            for start in range(0, len(changes), SCRUB_BATCH):
+                conn.execute(statement, changes[start : start + SCRUB_BATCH])
+        return len(changes)
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _has_python_type(column: Any) -> bool:
+    try:
+        column.type.python_type  # noqa: B018 - probing support
+    except NotImplementedError:
+        return False
+    return True
+
+
+def _coerce(column: Any, values: Sequence[Any]) -> list[Any]:
+    """Identifiers arrive as text; an integer column needs integers."""
+    if _has_python_type(column) and column.type.python_type is int:
+        out = []
+        for v in values:
+            try:
+                out.append(int(v))
+            except (TypeError, ValueError):
+                continue
+        return out
+    return [str(v) for v in values]
+
+
+def _sql(statement: Any, conn: Any) -> str:
+    return str(statement.compile(dialect=conn.dialect))

@@ -1,0 +1,217 @@
+"""Access and erasure plans: per collection, how rows are found and what happens to them.
+
+Plans are values. Connectors turn them into statements (one set-based
+statement per collection and action, never one per row); ``tutela requests
+plan`` prints them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from tutela.errors import RequestError
+from tutela.plan.graph import Edge, Graph, Node, build_graph
+from tutela.policy.model import Collection, DatasetField, LegalHold, Policy
+from tutela.policy.references import resolve_reference
+from tutela.policy.taxonomy import Taxonomy, builtin
+
+__all__ = [
+    "AccessPlan",
+    "ErasurePlan",
+    "ErasureStep",
+    "FieldAction",
+    "Hold",
+    "ReadStep",
+    "plan_access",
+    "plan_erasure",
+]
+
+Strategy = Literal["null", "replace", "pseudonymize", "scrub_subject", "keep"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadStep:
+    """Read the person's rows of one collection: those matching an identity field, or
+    pointing (through a followed reference) at rows already found."""
+
+    node: Node
+    identity_fields: tuple[tuple[str, str], ...]
+    edges: tuple[Edge, ...]
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldAction:
+    """What erasure does to one field of a kept (masked) row."""
+
+    field: str
+    strategy: Strategy
+    value: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A law that keeps rows: which one, for how long, and which fields it needs."""
+
+    law: str
+    duration: str
+    keeps: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureStep:
+    """Erase the person's rows of one collection: delete them, mask fields, or keep them."""
+
+    read: ReadStep
+    action: Literal["delete", "mask", "keep"]
+    fields: tuple[FieldAction, ...] = ()
+    hold: Hold | None = None
+    scrub_fields: tuple[str, ...] = ()
+    """Free-text fields in which the person is scrubbed from every row (others' rows too)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessPlan:
+    """Collections to read, each after those its rows are found through."""
+
+    steps: tuple[ReadStep, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ErasurePlan:
+    """Collections to erase, children before parents so foreign keys hold throughout."""
+
+    steps: tuple[ErasureStep, ...]
+
+
+def _check(graph: Graph) -> None:
+    missing = graph.unreachable_personal()
+    if missing:
+        names = ", ".join(f"{d}.{c}" for d, c in missing)
+        raise RequestError(
+            f"no identity reaches {names}: a request could not find the person's rows there; "
+            "declare an identity field or a followed reference (tutela check names them)"
+        )
+
+
+def _read_step(graph: Graph, node: Node) -> ReadStep:
+    collection = graph.collections[node]
+    return ReadStep(
+        node=node,
+        identity_fields=graph.seeds.get(node, ()),
+        edges=graph.incoming(node),
+        fields=tuple(f.name for f in collection.fields),
+    )
+
+
+def plan_access(policy: Policy, graph: Graph | None = None) -> AccessPlan:
+    """Every reachable collection, parents first. Unreachable personal data is an error."""
+    graph = graph or build_graph(policy)
+    _check(graph)
+    return AccessPlan(tuple(_read_step(graph, node) for node in graph.order))
+
+
+def _field_action(fld: DatasetField) -> FieldAction | None:
+    erase = fld.erase
+    if erase is None:
+        if not fld.personal or fld.primary_key:
+            return None
+        return FieldAction(fld.name, "null")  # personal with no strategy: the safe default
+    if isinstance(erase, str):
+        if erase == "delete_row":
+            return None
+        return FieldAction(fld.name, erase)  # type: ignore[arg-type]
+    return FieldAction(fld.name, "replace", erase["replace"])
+
+
+def _hold_for(
+    policy: Policy, taxonomy: Taxonomy, node: Node, collection: Collection
+) -> tuple[LegalHold, tuple[str, ...]] | None:
+    """The legal hold covering this collection, and the fields it needs kept."""
+    for rule in policy.retention:
+        if rule.legal_hold is None:
+            continue
+        if rule.collection is not None:
+            if (rule.dataset, rule.collection) == node:
+                return rule.legal_hold, tuple(f.name for f in collection.fields)
+            continue
+        needed = tuple(
+            f.name
+            for f in collection.fields
+            if any(taxonomy.covers(general, c) for general in rule.categories for c in f.categories)
+        )
+        if needed:
+            return rule.legal_hold, needed
+    return None
+
+
+def plan_erasure(
+    policy: Policy, graph: Graph | None = None, taxonomy: Taxonomy | None = None
+) -> ErasurePlan:
+    """Every reachable collection, children first, with its action and field strategies.
+
+    Rows a legal hold needs are kept: the fields the law needs stay, every other
+    personal field is masked, and the report names the law.
+    """
+    graph = graph or build_graph(policy)
+    tax = taxonomy or builtin()
+    _check(graph)
+    steps: list[ErasureStep] = []
+    for node in reversed(graph.order):
+        collection = graph.collections[node]
+        read = _read_step(graph, node)
+        scrub = tuple(
+            f.name for f in collection.fields if f.erase == "scrub_subject" or f.free_text
+        )
+        held = _hold_for(policy, tax, node, collection)
+        if held is not None:
+            law, keeps = held
+            actions = tuple(
+                a
+                for f in collection.fields
+                if f.name not in keeps and (a := _field_action(f)) is not None
+            )
+            steps.append(
+                ErasureStep(
+                    read,
+                    "keep",
+                    actions,
+                    Hold(law.law, law.duration, keeps),
+                    scrub_fields=scrub,
+                )
+            )
+        elif collection.erase == "delete":
+            steps.append(ErasureStep(read, "delete", scrub_fields=scrub))
+        elif collection.erase == "keep":
+            steps.append(ErasureStep(read, "keep", scrub_fields=scrub))
+        else:
+            actions = tuple(a for f in collection.fields if (a := _field_action(f)) is not None)
+            steps.append(ErasureStep(read, "mask", actions, scrub_fields=scrub))
+    _check_dangling(graph, steps)
+    return ErasurePlan(tuple(steps))
+
+
+def _check_dangling(graph: Graph, steps: list[ErasureStep]) -> None:
+    """A kept row may not keep a reference into rows the plan deletes: a foreign key
+    would stop the erasure, and the link would still point at the person."""
+    deleted = {s.read.node for s in steps if s.action == "delete"}
+    for step in steps:
+        if step.action == "delete":
+            continue
+        erased = {a.field: a.strategy for a in step.fields}
+        node = step.read.node
+        for fld in graph.collections[node].fields:
+            if fld.references is None:
+                continue
+            target = resolve_reference(node[0], fld.references)
+            strategy = erased.get(fld.name, "keep")
+            if (
+                target is not None
+                and target[:2] in deleted
+                and strategy in ("keep", "pseudonymize")
+            ):
+                raise RequestError(
+                    f"{node[0]}.{node[1]}.{fld.name} is kept ({strategy}) but references "
+                    f"{target[1]} rows that erasure deletes; give it erase: null"
+                )
