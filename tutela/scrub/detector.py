@@ -58,6 +58,8 @@ class Recognizer(Protocol):
     def __call__(self, text: str, lang: str | None) -> Iterable[Entity]: ...
 
 
+_KINDS = tuple(Kind)  # iterating the enum itself on every call is measurably slower
+
 # Families recognised before numbers whose confirmed matches claim their digits.
 _CLAIMING = frozenset({Kind.EMAIL, Kind.URL, Kind.IPV4, Kind.IPV6, Kind.CODE})
 
@@ -106,7 +108,7 @@ def detect(
     ctx = Ctx(text, lang, regions_for(lang, region))
     found: list[Entity] = []
     claimed: list[tuple[int, int]] = []
-    for kind, spans in zip(Kind, engine.scan(text), strict=True):
+    for kind, spans in zip(_KINDS, engine.scan(text), strict=True):
         if not spans:
             continue
         recognise = RECOGNISERS[kind]

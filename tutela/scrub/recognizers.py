@@ -65,8 +65,13 @@ def _split_runs(
     end: int,
     classify: Callable[[Ctx, int, int], list[Entity]],
     may_start: Callable[[str], bool] = lambda _: True,
+    min_digits: int = 0,
 ) -> list[Entity]:
-    """Entities of the whole span, or else of its longest valid runs of words."""
+    """Entities of the whole span, or else of its longest valid runs of words.
+
+    Runs with fewer than ``min_digits`` digits are not tried: no validator of
+    the family accepts them.
+    """
     found = classify(ctx, start, end)
     if found:
         return found
@@ -74,11 +79,13 @@ def _split_runs(
     n = len(tokens)
     if n < 2:
         return []
+    text = ctx.text
+    digits = [sum(ch.isdigit() for ch in text[a:b]) for a, b in tokens]
     out: list[Entity] = []
     taken = [False] * n
     for size in range(min(n - 1, _MAX_WINDOW_TOKENS), 0, -1):
         for i in range(n - size + 1):
-            if any(taken[i : i + size]):
+            if any(taken[i : i + size]) or sum(digits[i : i + size]) < min_digits:
                 continue
             a, b = tokens[i][0], tokens[i + size - 1][1]
             if not may_start(ctx.text[a:b]):
@@ -170,7 +177,8 @@ def _classify_number(ctx: Ctx, start: int, end: int) -> list[Entity]:
 
 
 def _numbers(ctx: Ctx, start: int, end: int) -> list[Entity]:
-    return _split_runs(ctx, start, end, _classify_number)
+    # Seven digits: the shortest phone number; every other family needs more.
+    return _split_runs(ctx, start, end, _classify_number, min_digits=7)
 
 
 # --- codes: IBAN and VAT numbers --------------------------------------------------------

@@ -12,6 +12,7 @@ import datetime
 import ipaddress
 import math
 import re
+import time
 from collections.abc import Sequence
 from importlib import resources
 from urllib.parse import parse_qsl, urlsplit
@@ -56,17 +57,20 @@ def digits_of(value: str) -> str:
     return _NON_DIGITS.sub("", value)
 
 
+_DOUBLED = str.maketrans("0123456789", "0246813579")  # 2d, minus 9 when above 9
+
+
 def is_luhn(digits: str) -> bool:
     """Luhn (mod 10) check over a string of ASCII digits."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+    kept = digits[-1::-2]
+    doubled = digits[-2::-2].translate(_DOUBLED)
+    return (sum(map(int, kept)) + sum(map(int, doubled))) % 10 == 0
+
+
+def _eleven_test(digits: str) -> bool:
+    # The Dutch BSN check: weights 9..2 and -1 on the last digit.
+    total = sum(int(d) * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2, -1), strict=True))
+    return total % 11 == 0
 
 
 # Issuer identification number ranges of the card schemes in use, as
@@ -182,16 +186,23 @@ def valid_se_personnummer(value: str) -> str | None:
 
 def valid_se_orgnr(digits: str) -> bool:
     """Swedish organisationsnummer (third digit 2 or more, Luhn)."""
-    return len(digits) == 10 and digits[2] >= "2" and bool(_se_orgnr.is_valid(digits))
+    return (
+        len(digits) == 10
+        and digits[2] >= "2"
+        and is_luhn(digits)
+        and bool(_se_orgnr.is_valid(digits))
+    )
 
 
 def valid_nl_bsn(digits: str) -> bool:
     """Dutch burgerservicenummer (eleven test)."""
-    return len(digits) == 9 and bool(_nl_bsn.is_valid(digits))
+    return len(digits) == 9 and _eleven_test(digits) and bool(_nl_bsn.is_valid(digits))
 
 
 def valid_cz_rc(digits: str) -> bool:
     """Czech rodné číslo (birth number: date, and mod 11 for ten digits)."""
+    if len(digits) == 10 and int(digits[:9]) % 11 % 10 != int(digits[9]):
+        return False  # the check digit, before the slower full validation
     return len(digits) in (9, 10) and bool(_cz_rc.is_valid(digits))
 
 
@@ -202,12 +213,12 @@ def valid_fr_nir(digits: str) -> bool:
 
 def valid_fr_siren(digits: str) -> bool:
     """French SIREN company number (Luhn)."""
-    return len(digits) == 9 and bool(_fr_siren.is_valid(digits))
+    return len(digits) == 9 and is_luhn(digits) and bool(_fr_siren.is_valid(digits))
 
 
 def valid_fr_siret(digits: str) -> bool:
     """French SIRET establishment number (Luhn)."""
-    return len(digits) == 14 and bool(_fr_siret.is_valid(digits))
+    return len(digits) == 14 and is_luhn(digits) and bool(_fr_siret.is_valid(digits))
 
 
 def valid_ip(value: str) -> str | None:
@@ -324,14 +335,25 @@ def url_flags(url: str) -> tuple[str, ...] | None:
     return tuple(flags)
 
 
+def _this_year() -> int:
+    # date.today() costs microseconds; the year is read again once a minute at most.
+    now = time.monotonic()
+    if now - _YEAR_CACHE[1] > 60:
+        _YEAR_CACHE[:] = [datetime.date.today().year, now]
+    return int(_YEAR_CACHE[0])
+
+
+_YEAR_CACHE: list[float] = [0, -1e9]
+
+
 def parse_date(day: int, month: int, year: int) -> datetime.date | None:
     """The date if the parts make a plausible birth date (1900 to this year)."""
+    this_year = _this_year()
     if year < 100:
         # Two-digit years: a birth date is in the past, so pick the last century
         # when this one would put it in the future.
-        this_year = datetime.date.today().year
         year += 2000 if 2000 + year <= this_year else 1900
-    if year < 1900 or year > datetime.date.today().year:
+    if year < 1900 or year > this_year:
         return None
     try:
         return datetime.date(year, month, day)
