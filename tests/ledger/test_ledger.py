@@ -208,3 +208,17 @@ def test_publish_versions(tutela: Tutela) -> None:
     assert [v.version for v in tutela.published()] == ["2018-05-25"]
     with pytest.raises(TutelaError, match="no version"):
         tutela.publish("1999-01-01")
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("email", "a\x00b@example.se"),  # NUL byte: PostgreSQL would refuse it mid-query
+        ("user_id", "x" * 321),  # longer than any identifier column
+        ("custom:" + "n" * 40, "1"),  # identity kind name too long to store
+        ("passport", "X1"),  # unknown kind
+    ],
+)
+def test_bad_identifiers_are_refused_before_the_database(kind: str, value: str) -> None:
+    with pytest.raises(IdentityError):
+        normalise(kind, value)

@@ -16,6 +16,8 @@ from tutela.errors import TutelaError
 __all__ = ["IDENTITY_KINDS", "IdentityError", "normalise"]
 
 IDENTITY_KINDS = ("email", "phone", "user_id", "custom")
+MAX_LENGTH = 320
+"""The longest identifier kept (the longest email address RFC 5321 allows)."""
 
 
 class IdentityError(TutelaError, ValueError):
@@ -30,16 +32,18 @@ def normalise(kind: str, value: str, *, region: str | None = None) -> tuple[str,
     """
     if not isinstance(value, str) or not value.strip():
         raise IdentityError(f"{kind}: an empty identifier")
+    if len(value) > MAX_LENGTH:
+        raise IdentityError(f"{kind}: longer than {MAX_LENGTH} characters")
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise IdentityError(f"{kind}: contains control characters")
     value = unicodedata.normalize("NFC", value.strip())
     if kind == "email":
         return kind, _email(value)
     if kind == "phone":
         return kind, _phone(value, region)
     if kind == "user_id":
-        if len(value) > 320:
-            raise IdentityError("user_id: longer than 320 characters")
         return kind, value
-    if kind.startswith("custom:") and len(kind) > 7:
+    if kind.startswith("custom:") and 7 < len(kind) <= 32:
         return kind, value
     raise IdentityError(f"unknown identity kind {kind!r}; use email, phone, user_id or custom:NAME")
 
