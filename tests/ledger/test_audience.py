@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tutela import Tutela
-from tutela.decide import DIRECT_MARKETING, AccountStatus, Signals
+from tutela.decide import DIRECT_MARKETING, AccountStatus, Signals, decide
 from tutela.ledger.replay import replay
 
 PURPOSES = ["provide_service", "newsletter", "product_news", "ads", "analytics", "bookkeeping"]
@@ -76,6 +76,10 @@ def test_bulk_agrees_with_decide(rules_tutela: Tutela, population: list, gpc: bo
         assert set(rules_tutela.filter_allowed(purpose, ids, (), signals)) == expected, purpose
         everyone = set(rules_tutela.filter_allowed(purpose, None, (), signals))
         assert everyone & set(ids) == expected
+    # The decision from materialised state equals the decision from replaying the log.
     states = replay(rules_tutela.engine)
     for sid in ids:
         assert states[sid] == ledger.state(sid)
+        for purpose in PURPOSES:
+            from_log = decide(rules_tutela.policy, states[sid], purpose, (), signals)
+            assert from_log == rules_tutela.decide({"id": sid}, purpose, (), signals)
