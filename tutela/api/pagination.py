@@ -28,7 +28,7 @@ def decode_cursor(cursor: str) -> str:
         key = base64.b64decode(padded, altchars=b"-_", validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
         raise ApiError(400, "invalid_cursor", "the cursor is not valid; start again") from None
-    if not key:
+    if not key or not key.isascii() or not key.replace("_", "").isalnum():
         raise ApiError(400, "invalid_cursor", "the cursor is not valid; start again")
     return key
 

@@ -7,12 +7,15 @@ is a 422 with a message rather than a database error.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from tutela.ledger.identities import IdentityError, normalise
+
 __all__ = [
     "BULK_LIMIT",
+    "ID_PATTERN",
     "BulkDecisionPublic",
     "BulkDecisionRequest",
     "BulkDecisionResult",
@@ -54,11 +57,33 @@ Status = Literal["active", "deactivated", "erased"]
 Purpose = str
 _PURPOSE = Field(min_length=1, max_length=100, examples=["marketing_email"])
 _COUNTRY = Field(None, pattern=r"^[A-Za-z]{2}$", examples=["NL"])
-_SUBJECT_ID = Field(min_length=1, max_length=40, examples=["sub_4f3c0d1e2a9b8c7d6e5f"])
+ID_PATTERN = r"^[A-Za-z0-9_]+$"
+"""What public ids look like (``sub_4f3c...``); anything else cannot name a subject."""
+_SUBJECT_ID = Field(
+    min_length=1, max_length=40, pattern=ID_PATTERN, examples=["sub_4f3c0d1e2a9b8c7d6e5f"]
+)
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        # PostgreSQL text cannot hold NUL; no identifier or purpose name has one.
+        if _has_nul(data):
+            raise ValueError("text may not contain NUL characters")
+        return data
 
 
 # ---------------------------------------------------------------- subjects
@@ -67,7 +92,7 @@ class _Body(BaseModel):
 class SubjectRef(_Body):
     """One person, named by exactly one of: their subject id, email, phone or user id."""
 
-    id: str | None = Field(None, min_length=1, max_length=40)
+    id: str | None = Field(None, min_length=1, max_length=40, pattern=ID_PATTERN)
     email: str | None = Field(None, min_length=1, max_length=320)
     phone: str | None = Field(None, min_length=1, max_length=40)
     user_id: str | None = Field(None, min_length=1, max_length=320)
@@ -115,7 +140,9 @@ class SubjectCreate(_Body):
     region: str | None = Field(
         None, pattern=r"^[A-Za-z]{2}$", description="Country to read phone numbers in."
     )
-    organisation: str | None = Field(None, max_length=40, description="An organisation id.")
+    organisation: str | None = Field(
+        None, max_length=40, pattern=ID_PATTERN, description="An organisation id."
+    )
     managed: bool = False
 
     model_config = ConfigDict(
@@ -132,6 +159,20 @@ class SubjectCreate(_Body):
             ]
         },
     )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> SubjectCreate:
+        # Two spellings of one identifier ("Anna@x.nl", "anna@x.nl") are one identifier.
+        seen: set[tuple[str, str]] = set()
+        for identity in self.identities:
+            try:
+                key = normalise(identity.kind, identity.value, region=self.region or self.country)
+            except IdentityError:
+                continue  # reported, with its reason, when the ledger normalises it
+            if key in seen:
+                raise ValueError(f"the same {identity.kind} is given twice")
+            seen.add(key)
+        return self
 
 
 class SubjectUpdate(_Body):

@@ -10,6 +10,7 @@ from tutela.api.deps import TutelaDep, require_scope
 from tutela.api.errors import ERROR_RESPONSES, ApiError
 from tutela.api.pagination import PageDep, encode_cursor
 from tutela.api.schemas import (
+    ID_PATTERN,
     ConsentStatePublic,
     IdentityCreate,
     IdentityPublic,
@@ -28,7 +29,10 @@ __all__ = ["SubjectId", "router", "subject_public"]
 
 router = APIRouter(prefix="/v1", tags=["subjects"], responses=ERROR_RESPONSES)
 
-SubjectId = Annotated[str, Path(min_length=1, max_length=40, examples=["sub_4f3c0d1e2a9b8c7d"])]
+SubjectId = Annotated[
+    str,
+    Path(min_length=1, max_length=40, pattern=ID_PATTERN, examples=["sub_4f3c0d1e2a9b8c7d"]),
+]
 """A subject's public id in a path."""
 
 _read = [Depends(require_scope("subjects:read"))]

@@ -35,7 +35,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 router = APIRouter(prefix="/v1", tags=["unsubscribe"], responses=_RESPONSES)
 
-Token = Annotated[str, Path(min_length=1, max_length=512)]
+Token = Annotated[str, Path(min_length=1, max_length=512, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 _ONE_CLICK_BODY = {
     "required": True,
