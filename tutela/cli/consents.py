@@ -76,19 +76,30 @@ def import_command(
         ) as bar,
     ):
         task = bar.add_task(where, total=None)
+        reached = [0]
 
         def progress(p: ImportProgress) -> None:
+            reached[0] = p.lines_done
             bar.update(task, completed=p.lines_done, total=p.total_lines)
 
-        report = import_consents(
-            tutela.ledger,
-            tutela.policy,
-            file,
-            batch_size=batch_size,
-            region=region,
-            on_progress=progress,
-            on_problem=problem,
-        )
+        try:
+            report = import_consents(
+                tutela.ledger,
+                tutela.policy,
+                file,
+                batch_size=batch_size,
+                region=region,
+                on_progress=progress,
+                on_problem=problem,
+            )
+        except KeyboardInterrupt:
+            # Every committed batch is kept; the batch in flight was rolled back.
+            bar.stop()
+            done = f"recorded up to line {reached[0]}" if reached[0] else "no new batch recorded"
+            typer.echo(
+                f"interrupted: {where}: {done}; run the same command again to resume", err=True
+            )
+            raise typer.Exit(130) from None
     if report.already_finished:
         typer.echo(
             f"{where} was already imported: {report.imported} rows imported, "
