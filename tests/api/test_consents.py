@@ -175,3 +175,13 @@ def test_import_caps_items(tutela: Tutela, admin_headers: H) -> None:
     # The schema's own cap (10,000) holds whatever the settings say.
     big = {"items": [item] * 10_001}
     assert client.post("/v1/consents:import", json=big, headers=admin_headers).status_code == 422
+
+
+def test_times_carry_their_zone(client: TestClient, admin_headers: H, new_subject: Maker) -> None:
+    subject_id, _ = new_subject()
+    url = f"/v1/subjects/{subject_id}/consents"
+    client.post(url, json={"purpose": "testimonials", "granted": True}, headers=admin_headers)
+    event = client.get(url, headers=admin_headers).json()["items"][0]
+    state = client.get(f"/v1/subjects/{subject_id}", headers=admin_headers).json()
+    for moment in (event["at"], state["consents"]["testimonials"]["at"]):
+        assert moment.endswith(("Z", "+00:00")), moment

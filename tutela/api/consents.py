@@ -15,6 +15,7 @@ from tutela.api.schemas import (
     ConsentImportPublic,
     ConsentPage,
     ImportRejection,
+    utc,
 )
 from tutela.api.subjects import SubjectId
 from tutela.errors import TutelaError
@@ -39,7 +40,7 @@ def _event_public(event: EventRecord) -> ConsentEventPublic:
         channel=payload.get("channel"),
         notice_hash=payload.get("notice_hash"),
         source=str(payload.get("source", "api")),
-        at=event.at,
+        at=utc(event.at) or event.at,
     )
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "SubjectUpdate",
     "UnsubscribeLinkCreate",
     "UnsubscribeLinkPublic",
+    "utc",
 ]
 
 BULK_LIMIT = 10_000
@@ -72,6 +73,13 @@ def _has_nul(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_nul(v) for v in value)
     return False
+
+
+def utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """``moment`` with its time zone: SQLite hands back naive datetimes, all stored in UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=dt.UTC)
 
 
 class _Body(BaseModel):

@@ -20,6 +20,7 @@ from tutela.api.schemas import (
     SubjectPublic,
     SubjectRef,
     SubjectUpdate,
+    utc,
 )
 from tutela.decide import AccountStatus
 from tutela.engine import Tutela
@@ -53,7 +54,10 @@ def subject_public(tutela: Tutela, public_id: str) -> SubjectPublic:
         ],
         consents={
             purpose: ConsentStatePublic(
-                granted=c.granted, policy_version=c.policy_version, event_id=c.event_id, at=c.at
+                granted=c.granted,
+                policy_version=c.policy_version,
+                event_id=c.event_id,
+                at=utc(c.at),
             )
             for purpose, c in sorted(state.consents.items())
         },
