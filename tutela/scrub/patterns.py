@@ -83,10 +83,12 @@ PATTERNS: tuple[Pattern, ...] = (
         Kind.DATE,
         rf"(?i)[0-9]{{1,2}}(?:er|st|nd|rd|th)?\.? ?{_MONTH}\.?,? ?[0-9]{{4}}[^0-9]",
     ),
-    Pattern(Kind.DATE, rf"(?i){_MONTH}\.? [0-9]{{1,2}}(?:st|nd|rd|th)?,? [0-9]{{4}}[^0-9]"),
+    # Leading word boundaries keep month names and keywords from matching inside
+    # words, and let the ``re`` fallback skip most positions quickly.
+    Pattern(Kind.DATE, rf"(?i)\b{_MONTH}\.? [0-9]{{1,2}}(?:st|nd|rd|th)?,? [0-9]{{4}}[^0-9]"),
     Pattern(
         Kind.SECRET_TOKEN,
-        r"(?:(?:sk|pk|rk)_(?:live|test)_[0-9A-Za-z]{16,}"
+        r"\b(?:(?:sk|pk|rk)_(?:live|test)_[0-9A-Za-z]{16,}"
         r"|gh[pousr]_[0-9A-Za-z]{36,}"
         r"|github_pat_[0-9A-Za-z_]{22,}"
         r"|(?:AKIA|ASIA)[0-9A-Z]{16}"
@@ -99,6 +101,7 @@ PATTERNS: tuple[Pattern, ...] = (
     ),
     Pattern(
         Kind.SECRET_CONTEXT,
-        rf"(?i)(?:{_SECRET_WORDS})[\"']?[ \t]{{0,3}}[:=][ \t]{{0,3}}[^\s]{{4,}}\s",
+        # "_" too, for configuration keys such as db_password=...
+        rf"(?i)(?:\b|_)(?:{_SECRET_WORDS})[\"']?[ \t]{{0,3}}[:=][ \t]{{0,3}}[^\s]{{4,}}\s",
     ),
 )
