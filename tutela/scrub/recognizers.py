@@ -187,14 +187,6 @@ _CODE_START = re.compile(r"[A-Z]{2}(?:[0-9]|$|[A-Z][0-9])", re.ASCII)
 _CODE_SEPS = str.maketrans("", "", " .-")
 
 
-def _mod97(compact: str) -> bool:
-    rearranged = compact[4:] + compact[:4]
-    try:
-        return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
-    except ValueError:
-        return False
-
-
 def _classify_code(ctx: Ctx, start: int, end: int) -> list[Entity]:
     text = ctx.text
     if start > 0 and text[start - 1].isalnum():
@@ -202,7 +194,7 @@ def _classify_code(ctx: Ctx, start: int, end: int) -> list[Entity]:
     compact = text[start:end].translate(_CODE_SEPS)
     if not any(ch.isdigit() for ch in compact[2:6]):
         return []
-    if compact[2:4].isdigit() and _mod97(compact) and v.valid_iban(compact):
+    if v.valid_iban(compact):
         return [_entity(ctx, E.IBAN, start, end, 0.95, "iban.mod97")]
     if len(compact) <= 16:
         name = v.valid_vat(compact)
