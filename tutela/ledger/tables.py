@@ -37,8 +37,10 @@ __all__ = [
     "org_disabled_purposes",
     "organisations",
     "policy_versions",
+    "requests",
     "streams",
     "subjects",
+    "verification_codes",
 ]
 
 metadata = MetaData(
@@ -198,4 +200,51 @@ imports = Table(
     Column("rejected", Integer, nullable=False, default=0),
     Column("finished", Boolean, nullable=False, default=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+requests = Table(
+    "requests",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("public_id", String(40), nullable=False, unique=True),
+    Column("type", String(32), nullable=False),
+    Column("state", String(32), nullable=False),
+    # Null when the identity given matches nobody: the request still runs to
+    # "no data found" so the answer reveals nothing.
+    Column("subject_id", Id, ForeignKey("subjects.id"), nullable=True),
+    Column("identity_kind", String(32), nullable=False),
+    Column("identity_hash", String(64), nullable=False),
+    Column("jurisdiction", String(16), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("language", String(8), nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("acknowledge_by", Date, nullable=True),
+    Column("extended", Boolean, nullable=False, default=False),
+    Column("extension_reason", Text, nullable=True),
+    Column("verified", Boolean, nullable=False, default=False),
+    Column("organisation_id", Id, ForeignKey("organisations.id"), nullable=True),
+    Column("details", JSON, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("result", JSON, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_requests_state_due_on", "state", "due_on"),
+    Index("ix_requests_subject_id", "subject_id"),
+)
+
+verification_codes = Table(
+    "verification_codes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("request_id", Id, ForeignKey("requests.id"), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("identity_hash", String(64), nullable=False),
+    Column("address_hash", String(64), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_verification_codes_identity_hash", "identity_hash", "created_at"),
+    Index("ix_verification_codes_address_hash", "address_hash", "created_at"),
 )

@@ -1,0 +1,271 @@
+"""Carrying out approved requests across the product's databases and the ledger.
+
+Each collection (or ledger change) is one step in its own transaction; a step
+that fails leaves its collection untouched and the request ``failed`` naming
+the step, so running it again picks up cleanly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, update
+
+from tutela.connectors.sql import CollectionReport, Identities, SqlConnector
+from tutela.decide import AccountStatus
+from tutela.engine import Tutela
+from tutela.errors import ConnectorError, RequestError, TutelaError
+from tutela.ledger.database import open_engine
+from tutela.plan import Graph, Node, build_graph, plan_access, plan_erasure
+from tutela.requests.model import RequestState, RequestType
+from tutela.requests.package import write_package
+from tutela.requests.rectify import find_field
+from tutela.requests.service import Request, Requests
+
+__all__ = ["Runner"]
+
+PSEUDONYM_KEY_ENV = "TUTELA_PSEUDONYM_KEY"
+
+
+class Runner:
+    """Runs approved requests of one :class:`~tutela.Tutela`."""
+
+    def __init__(
+        self,
+        tutela: Tutela,
+        *,
+        connections: Mapping[str, Engine | str] | None = None,
+        packages: Path | None = None,
+        pseudonym_key: bytes | None = None,
+    ) -> None:
+        self.tutela = tutela
+        self.requests = Requests(tutela)
+        self.graph: Graph = build_graph(tutela.policy)
+        self.packages = packages or Path(os.environ.get("TUTELA_PACKAGES", "packages"))
+        key = pseudonym_key or os.environ.get(PSEUDONYM_KEY_ENV, "").encode()
+        self._key = key or None
+        self._engines: dict[str, Engine] = {}
+        for name, value in (connections or {}).items():
+            self._engines[name] = open_engine(value) if isinstance(value, str) else value
+
+    # ------------------------------------------------------------ connections
+
+    def connector(self, dataset: str) -> SqlConnector:
+        """The connector of a SQL dataset, opened from its environment variable."""
+        spec = self.graph.datasets[dataset]
+        if spec.type != "sql":
+            raise ConnectorError(f"dataset {dataset!r} is {spec.type}; no connector runs it yet")
+        if dataset not in self._engines:
+            url = os.environ.get(spec.connection)
+            if not url:
+                raise ConnectorError(
+                    f"dataset {dataset!r}: the environment variable {spec.connection} is not set"
+                )
+            self._engines[dataset] = open_engine(url)
+        if self._key is None:
+            # Pseudonyms with a default key could be reversed by anyone who has the code.
+            raise ConnectorError(f"set {PSEUDONYM_KEY_ENV} to the key for pseudonyms")
+        return SqlConnector(dataset, self._engines[dataset], self.graph, pseudonym_key=self._key)
+
+    def _sql_nodes(self, nodes: Sequence[Node]) -> list[Node]:
+        return [n for n in nodes if self.graph.datasets[n[0]].type == "sql"]
+
+    # ------------------------------------------------------------ identities
+
+    def identities(self, request: Request) -> dict[str, list[str]]:
+        """Every identifier the person is known by: the ledger's and the request's own."""
+        found: dict[str, list[str]] = {}
+        if request.subject is not None:
+            for kind, value in self.tutela.ledger.identities(request.subject):
+                found.setdefault(kind, []).append(value)
+        given = request.details.get("identity")
+        if given:
+            values = found.setdefault(given[0], [])
+            if given[1] not in values:
+                values.append(given[1])
+        return found
+
+    def _external(self, identities: Identities) -> dict[tuple[Node, str], list[Any]]:
+        """Values of references that cross from one dataset into another."""
+        out: dict[tuple[Node, str], list[Any]] = {}
+        for edge in self.graph.edges:
+            if edge.parent[0] != edge.child[0] and edge.parent in self.graph.reachable:
+                if self.graph.datasets[edge.parent[0]].type != "sql":
+                    continue
+                out[(edge.parent, edge.parent_field)] = self.connector(edge.parent[0]).values(
+                    edge.parent, edge.parent_field, identities
+                )
+        return out
+
+    # ------------------------------------------------------------ running
+
+    def run(self, request_id: str) -> Request:
+        """Run an approved (or failed) request to its end."""
+        request = self.requests.get(request_id)
+        if request.state not in (RequestState.approved, RequestState.failed):
+            raise RequestError(f"request {request_id} is {request.state.value}, not approved")
+        self.requests.transition(request_id, RequestState.running, actor="runner")
+        try:
+            result = self._dispatch(request)
+        except TutelaError as exc:
+            self.requests.transition(
+                request_id, RequestState.failed, reason=str(exc), actor="runner"
+            )
+            raise
+        return self.requests.transition(
+            request_id, RequestState.completed, actor="runner", result=result
+        )
+
+    def _dispatch(self, request: Request) -> dict[str, Any]:
+        kind = request.type
+        if request.subject is None and kind not in (
+            RequestType.access,
+            RequestType.portability,
+            RequestType.erasure,
+        ):
+            return {"found": False, "message": "no data found"}
+        if kind in (RequestType.access, RequestType.portability):
+            return self._access(request, portable=kind is RequestType.portability)
+        if kind is RequestType.erasure:
+            return self._erase(request)
+        if kind is RequestType.rectification:
+            return self._rectify(request)
+        assert request.subject is not None
+        ledger = self.tutela.ledger
+        if kind is RequestType.restriction:
+            active = request.details.get("action", "start") == "start"
+            reason = request.details.get("reason") or f"request {request.id}"
+            ledger.set_restriction(request.subject, active, reason)
+            return {"restricted": active}
+        if kind is RequestType.objection:
+            for purpose in request.details["purposes"]:
+                ledger.set_objection(request.subject, purpose, True, source="api")
+            return {"objected": list(request.details["purposes"])}
+        for purpose in request.details["purposes"]:
+            ledger.record_consent(
+                request.subject,
+                purpose,
+                False,
+                policy_version=self.tutela.policy.version,
+                source="api",
+            )
+        return {"withdrawn": list(request.details["purposes"])}
+
+    def _access(self, request: Request, *, portable: bool) -> dict[str, Any]:
+        identities = self.identities(request)
+        plan = plan_access(self.tutela.policy, self.graph)
+        external = self._external(identities)
+
+        def collections() -> Iterator[tuple[str, str, Any]]:
+            for step in plan.steps:
+                if step.node not in self._sql_nodes([step.node]):
+                    continue
+                connector = self.connector(step.node[0])
+                yield (
+                    step.node[0],
+                    step.node[1],
+                    lambda c=connector, s=step: c.read(s, identities, external),
+                )
+
+        path = self.packages / f"{request.id}.zip"
+        summary = write_package(
+            path,
+            policy=self.tutela.policy,
+            taxonomy=self.tutela.taxonomy,
+            subject={"request": request.id, "identities": sorted(identities)},
+            collections=collections(),
+            language=request.language,
+            portable_only=portable,
+        )
+        return {"found": summary.total > 0, "package": str(path), "rows": summary.rows}
+
+    def _erase(self, request: Request) -> dict[str, Any]:
+        identities = self.identities(request)
+        plan = plan_erasure(self.tutela.policy, self.graph, self.tutela.taxonomy)
+        external = self._external(identities)
+        names = self._names(identities, external)
+        terms = sorted({*names, *(v for vs in identities.values() for v in vs if len(v) >= 3)})
+        own = sorted({part for name in names for part in name.split() if len(part) >= 3})
+        reports: list[CollectionReport] = []
+        for step in plan.steps:
+            if step.read.node not in self._sql_nodes([step.read.node]):
+                continue
+            connector = self.connector(step.read.node[0])
+            try:
+                reports.append(connector.erase(step, identities, terms, external, own_terms=own))
+            except ConnectorError as exc:
+                raise ConnectorError(
+                    f"step {step.read.node[0]}.{step.read.node[1]}: {exc}"
+                ) from exc
+        held = [r for r in reports if r.kept_because]
+        if request.subject is not None:
+            if held:
+                laws = "; ".join(sorted({r.kept_because or "" for r in held}))
+                self.tutela.ledger.set_restriction(request.subject, True, f"kept by law: {laws}")
+            self.tutela.ledger.update_subject(request.subject, status=AccountStatus.erased)
+        return {
+            "found": any(r.rows_deleted or r.rows_masked or r.rows_kept for r in reports),
+            "collections": [
+                {k: v for k, v in asdict(r).items() if k != "statements"} for r in reports
+            ],
+        }
+
+    def _names(self, identities: Identities, external: Any) -> list[str]:
+        """The person's names as their own rows hold them (fields of category user.name)."""
+        names: set[str] = set()
+        reads = {r.node: r for r in plan_access(self.tutela.policy, self.graph).steps}
+        for node in self._sql_nodes(sorted(self.graph.seeds)):
+            collection = self.graph.collections[node]
+            fields = [
+                f.name
+                for f in collection.fields
+                if any(c == "user.name" or c.startswith("user.name.") for c in f.categories)
+            ]
+            if not fields:
+                continue
+            connector = self.connector(node[0])
+            for row in connector.read(reads[node], identities, external):
+                for f in fields:
+                    value = row.get(f)
+                    if isinstance(value, str) and value.strip():
+                        names.add(unicodedata.normalize("NFC", value.strip()))
+        return sorted(names)
+
+    def _rectify(self, request: Request) -> dict[str, Any]:
+        identities = self.identities(request)
+        external = self._external(identities)
+        by_collection: dict[Node, dict[str, Any]] = {}
+        for name, value in request.details["corrections"].items():
+            dataset, collection, fld = find_field(self.tutela.policy, name)
+            by_collection.setdefault((dataset, collection), {})[fld.name] = value
+        changed: dict[str, int] = {}
+        for node, values in by_collection.items():
+            connector = self.connector(node[0])
+            table = connector.table(node[1])
+            where = connector.selector(node, identities, external)
+            values = {name: _column_value(table.c[name], v) for name, v in values.items()}
+            with connector.engine.begin() as conn:
+                changed[f"{node[0]}.{node[1]}"] = conn.execute(
+                    update(table).where(where).values(values)
+                ).rowcount
+        return {"found": any(changed.values()), "rows_changed": changed}
+
+
+def _column_value(column: Any, value: Any) -> Any:
+    """Corrections travel as JSON; dates go back to dates for the driver."""
+    if isinstance(value, str):
+        try:
+            wanted = column.type.python_type
+        except NotImplementedError:
+            return value
+        if wanted is dt.datetime:
+            return dt.datetime.fromisoformat(value)
+        if wanted is dt.date:
+            return dt.date.fromisoformat(value)
+    return value
