@@ -181,7 +181,7 @@ def test_unverified_requests_wait_and_deadlines(setup: tuple[Tutela, Runner, Eng
 def test_managed_accounts_wait_for_their_administrator(
     setup: tuple[Tutela, Runner, Engine],
 ) -> None:
-    tutela, runner, _ = setup
+    tutela, _, _ = setup
     ledger = tutela.ledger
     org = ledger.create_organisation("Acme")
     ledger.create_subject([("email", "member@acme.example")], organisation=org, managed=True)
