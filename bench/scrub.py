@@ -11,7 +11,8 @@ Goals: detect_mb_per_s at least 20; speedup_vs_presidio at least 50.
 
 Presidio (``presidio-analyzer``, optional ``bench`` extra) runs its pattern
 recognisers only (e-mail, card, IBAN, IP, URL, date), no NLP model, on a prefix
-of the same corpus (``--presidio-mb``) because it is much slower.
+of the same corpus (``--presidio-mb``) because it is much slower. Times are the
+process's CPU time on one pinned core.
 
     python bench/scrub.py [--mb 50] [--density 0.1] [--presidio-mb 2]
 """
@@ -78,11 +79,13 @@ def _mb(docs: list[tuple[str, str]]) -> float:
 
 
 def _time(docs: list[tuple[str, str]], work: object) -> float:
+    # CPU time of this process: on a shared machine wall time also counts the
+    # other processes' turns on the core.
     assert callable(work)
-    start = time.perf_counter()
+    start = time.process_time()
     for lang, doc in docs:
         work(doc, lang)
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def _presidio_mb_per_s(docs: list[tuple[str, str]]) -> float | None:
