@@ -86,3 +86,18 @@ def test_restriction_needs_subjects_write(
         headers=headers,
     )
     assert response.status_code == 403
+
+
+def test_api_writes_keep_the_audit_chain_whole(
+    client: TestClient, admin_headers: H, tutela: Tutela, new_subject: Maker
+) -> None:
+    subject_id, _ = new_subject()
+    base = f"/v1/subjects/{subject_id}"
+    client.post(
+        f"{base}/consents", json={"purpose": "testimonials", "granted": True}, headers=admin_headers
+    )
+    client.post(
+        f"{base}/channels", json={"channel": "email", "opted_out": True}, headers=admin_headers
+    )
+    client.patch(base, json={"country": "NL"}, headers=admin_headers)
+    assert list(tutela.ledger.verify()) == []
