@@ -104,6 +104,9 @@ _PNR = re.compile(r"(?:[0-9]{2})?[0-9]{6}[-+]?[0-9]{4}", re.ASCII)
 _ORGNR = re.compile(r"(?:16)?[0-9]{6}-?[0-9]{4}", re.ASCII)
 _RC = re.compile(r"[0-9]{6}/?[0-9]{3,4}", re.ASCII)
 _NINE = re.compile(r"[0-9]{9}|[0-9]{3}[ .][0-9]{3}[ .][0-9]{3}|[0-9]{4}[ .][0-9]{2}[ .][0-9]{3}")
+_NANP = re.compile(
+    r"(?:\+?1[ .\-]?)?(?:\([0-9]{3}\) ?|[0-9]{3}[.\-])[0-9]{3}[.\-][0-9]{4}", re.ASCII
+)
 _CARD_SEPS = re.compile(r"[0-9]+(?:[ \-][0-9]+)*", re.ASCII)
 
 
@@ -169,7 +172,11 @@ def _classify_number(ctx: Ctx, start: int, end: int) -> list[Entity]:
         phone_start = start - 1 if start > 0 and text[start - 1] == "(" else start
         phone_value = text[phone_start:end]
         if _phone_plausible(phone_value, digits, ctx.regions):
-            region = v.phone_region_match(phone_value, ctx.regions)
+            regions = ctx.regions
+            if "US" in regions and regions[0] != "US" and _NANP.fullmatch(phone_value):
+                # Written the North American way: try the US before other regions.
+                regions = ("US", *(r for r in regions if r != "US"))
+            region = v.phone_region_match(phone_value, regions)
             if region:
                 score = 0.8 if phone_value[0] == "+" else 0.65
                 out.append(_entity(ctx, E.PHONE, phone_start, end, score, f"phonenumbers.{region}"))
