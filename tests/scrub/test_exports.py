@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from types import ModuleType
 
 import pytest
 
@@ -11,9 +12,9 @@ import tutela.scrub.operators
 
 
 @pytest.mark.parametrize("module", [tutela.scrub, tutela.scrub.operators])
-def test_exported_members_exist_and_have_docstrings(module: object) -> None:
+def test_exported_members_exist_and_have_docstrings(module: ModuleType) -> None:
     names = module.__all__
-    assert names == sorted(names, key=lambda n: (not n.isupper(), n)) or names
+    assert names, "nothing exported"
     for name in names:
         member = getattr(module, name)
         if inspect.isclass(member) or inspect.isfunction(member):
