@@ -4,6 +4,11 @@ A nine-digit number next to "BSN" is a citizen number; next to "order" it is
 probably not. For each entity type there are words per language that raise the
 score and words that lower it. They are looked for, case- and accent-insensitively,
 in a short window before the candidate (and a shorter one after it).
+
+The lists are kept per language so each can be reviewed by its speakers, but
+every language's words apply to every text: people name a foreign identifier
+by its own name ("BSN" in a Swedish ticket), and a text's declared language is
+often wrong. ``lang`` is accepted so callers need not change if that changes.
 """
 
 from __future__ import annotations
@@ -114,8 +119,6 @@ def _words(table_id: int, entity_type: EntityType) -> re.Pattern[str] | None:
     per_lang = table.get(entity_type)
     if not per_lang:
         return None
-    # Every language's words count whatever the text's language: people name a
-    # foreign identifier by its own name ("BSN" in a Swedish ticket).
     words = sorted({w for code in per_lang for w in per_lang[code]}, key=len)
     alternation = "|".join(re.escape(w) for w in reversed(words))
     # Words stand alone: "bel" must not fire inside "label".
