@@ -142,9 +142,22 @@ def test_channel_opt_out_spares_transactional_mail() -> None:
 
 
 def test_organisation_switch() -> None:
-    member = SubjectState("sub_m", organisation_disabled=frozenset({"analytics"}))
+    member = SubjectState("sub_m", organisation_disabled=frozenset({"analytics", "bookkeeping"}))
     d = ask(member, "analytics")
     assert not d.allowed and Reason.organisation_disabled in d.reasons
+    # bookkeeping is not one the policy lets administrators switch off
+    assert ask(member, "bookkeeping").allowed
+
+
+def test_gpc_ignored_is_recorded() -> None:
+    import dataclasses
+
+    data = POLICY.model_dump()
+    data["promises"]["global_privacy_control"] = "ignored"
+    ignoring = type(POLICY).model_validate(data)
+    d = decide(ignoring, ADULT, "ads", (), Signals(gpc=True), today=TODAY)
+    assert d.allowed and Reason.gpc_ignored in d.reasons
+    assert dataclasses.is_dataclass(d)
 
 
 def test_signals_from_headers() -> None:
@@ -190,7 +203,10 @@ def test_properties(state: SubjectState, purpose: str, gpc: bool) -> None:
         assert not d.allowed
     if state.restricted and purpose not in ("bookkeeping", "newsletter"):
         assert not d.allowed
-    if purpose in state.organisation_disabled:
+    if (
+        purpose in state.organisation_disabled
+        and POLICY.purposes[purpose].administrator_can_disable
+    ):
         assert not d.allowed
     if d.allowed:
         assert d.reasons and d.legal_basis == POLICY.purposes[purpose].legal_basis

@@ -132,6 +132,7 @@ def _dataset_in_us(p: dict[str, Any]) -> None:
 
 
 def _advertiser(p: dict[str, Any]) -> None:
+    p["promises"]["shares_for_advertising"] = False
     p["recipients"].append(
         {"name": "Ads Network", "role": "advertiser", "service": "advertising", "countries": ["SE"]}
     )

@@ -326,8 +326,8 @@ def decide(
         elif not marketing:
             reasons.append(Reason.transactional)
 
-    # 8. organisation settings
-    if purpose in state.organisation_disabled:
+    # 8. organisation settings, for the purposes the policy lets administrators switch off
+    if spec.administrator_can_disable and purpose in state.organisation_disabled:
         reasons.append(Reason.organisation_disabled)
 
     allowed = not any(r in DENY for r in reasons)

@@ -98,19 +98,17 @@ class Tutela:
 
     def resolve(self, subject: SubjectRef | str) -> str | None:
         """The public id a reference names, or ``None`` if nobody matches."""
-        if isinstance(subject, str):
-            return subject if self.ledger.state_or_none(subject) else None
-        if len(subject) != 1:
-            raise LedgerError("name a subject by exactly one of: id, email, phone, user_id")
-        ((kind, value),) = subject.items()
-        if kind == "id":
-            return value if self.ledger.state_or_none(value) else None
-        return self.ledger.lookup(kind, value)
+        state = self.state(subject)
+        return state.subject_id if state else None
 
     def state(self, subject: SubjectRef | str) -> SubjectState | None:
         """The subject's materialised state, or ``None`` if unknown."""
-        public_id = self.resolve(subject)
-        return self.ledger.state_or_none(public_id) if public_id else None
+        if isinstance(subject, str):
+            return self.ledger.state_for("id", subject)
+        if len(subject) != 1:
+            raise LedgerError("name a subject by exactly one of: id, email, phone, user_id")
+        ((kind, value),) = subject.items()
+        return self.ledger.state_for(kind, value)
 
     # ------------------------------------------------------------ decisions
 

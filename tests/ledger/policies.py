@@ -43,6 +43,7 @@ def rules_policy_data() -> dict[str, Any]:
         },
         "analytics": {
             "legal_basis": "legitimate_interest",
+            "administrator_can_disable": True,
             "data_use": "analytics.reporting",
             "categories": ["user.behavior"],
         },

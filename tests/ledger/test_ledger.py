@@ -132,10 +132,13 @@ def test_organisation_switches_purposes_off(tutela: Tutela) -> None:
     member = ledger.create_subject([("email", "m@acme.example")], organisation=org, managed=True)
     admin = ledger.create_subject([("email", "admin@acme.example")], organisation=org)
     ledger.add_administrator(org, admin)
-    ledger.set_organisation_purpose(org, "analytics", enabled=False)
-    assert Reason.organisation_disabled in tutela.decide({"id": member}, "analytics").reasons
-    ledger.set_organisation_purpose(org, "analytics", enabled=True)
-    assert tutela.decide({"id": member}, "analytics").allowed
+    ledger.set_organisation_purpose(org, "power_ups", enabled=False)
+    assert Reason.organisation_disabled in tutela.decide({"id": member}, "power_ups").reasons
+    # Only purposes the policy lets administrators switch off can be switched off.
+    ledger.set_organisation_purpose(org, "provide_service", enabled=False)
+    assert tutela.decide({"id": member}, "provide_service").allowed
+    ledger.set_organisation_purpose(org, "power_ups", enabled=True)
+    assert tutela.decide({"id": member}, "power_ups").allowed
     with pytest.raises(LedgerError, match="no organisation"):
         ledger.set_membership(member, "org_missing")
 

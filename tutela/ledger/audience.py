@@ -119,11 +119,14 @@ def allowed_query(
             )
         )
     d = t.org_disabled_purposes
-    conditions.append(
-        not_(
-            exists().where(and_(d.c.organisation_id == s.c.organisation_id, d.c.purpose == purpose))
+    if spec.administrator_can_disable:
+        conditions.append(
+            not_(
+                exists().where(
+                    and_(d.c.organisation_id == s.c.organisation_id, d.c.purpose == purpose)
+                )
+            )
         )
-    )
     return query.where(and_(*conditions))
 
 

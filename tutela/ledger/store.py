@@ -18,7 +18,19 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    delete,
+    func,
+    insert,
+    literal_column,
+    null,
+    select,
+    union_all,
+    update,
+)
 
 from tutela.decide import AccountStatus, ConsentRecord, SubjectState
 from tutela.errors import LedgerError
@@ -46,6 +58,11 @@ def _now() -> dt.datetime:
 def _aware(moment: dt.datetime) -> dt.datetime:
     # SQLite hands back naive datetimes; everything is stored in UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _timestamp(value: Any) -> dt.datetime:
+    # Through a UNION, SQLite hands back the stored text rather than a datetime.
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
 
 
 def _stream(subject_id: int) -> str:
@@ -629,37 +646,61 @@ class Ledger:
         except LedgerError:
             return None
 
+    def state_for(self, kind: str, value: str) -> SubjectState | None:
+        """The state of the subject named by an identity (or ``kind="id"`` and its public
+        id), in two round trips; ``None`` if nobody matches."""
+        if kind == "id":
+            query = select(t.subjects).where(t.subjects.c.public_id == value)
+        else:
+            kind, value = normalise(kind, value)
+            query = (
+                select(t.subjects)
+                .join(t.identities, t.identities.c.subject_id == t.subjects.c.id)
+                .where(and_(t.identities.c.kind == kind, t.identities.c.value == value))
+            )
+        with read(self.engine) as conn:
+            row = conn.execute(query).first()
+            if row is None or row.merged_into is not None:
+                return None
+            return self._state(conn, row)
+
     def _state(self, conn: Connection, row: Any) -> SubjectState:
-        consents = {
-            c.purpose: ConsentRecord(
-                granted=bool(c.granted),
-                policy_version=c.policy_version,
-                event_id=f"evt_{c.event_id}",
-                at=_aware(c.updated_at),
-            )
-            for c in conn.execute(select(t.consents).where(t.consents.c.subject_id == row.id))
-        }
-        objections = frozenset(
-            conn.execute(
-                select(t.objections.c.purpose).where(t.objections.c.subject_id == row.id)
-            ).scalars()
-        )
-        opt_outs = frozenset(
-            conn.execute(
-                select(t.channel_prefs.c.channel).where(
-                    and_(t.channel_prefs.c.subject_id == row.id, t.channel_prefs.c.opted_out)
-                )
-            ).scalars()
-        )
-        disabled: frozenset[str] = frozenset()
+        # One UNION ALL instead of four queries: a decision's cost is mostly round trips.
+        c, o, p, d = t.consents, t.objections, t.channel_prefs, t.org_disabled_purposes
+        parts = [
+            select(
+                literal_column("'c'").label("k"),
+                c.c.purpose.label("name"),
+                c.c.granted.label("flag"),
+                c.c.policy_version.label("version"),
+                c.c.event_id.label("event"),
+                c.c.updated_at.label("at"),
+            ).where(c.c.subject_id == row.id),
+            select(literal_column("'o'"), o.c.purpose, null(), null(), null(), null()).where(
+                o.c.subject_id == row.id
+            ),
+            select(literal_column("'p'"), p.c.channel, null(), null(), null(), null()).where(
+                and_(p.c.subject_id == row.id, p.c.opted_out)
+            ),
+        ]
         if row.organisation_id is not None:
-            disabled = frozenset(
-                conn.execute(
-                    select(t.org_disabled_purposes.c.purpose).where(
-                        t.org_disabled_purposes.c.organisation_id == row.organisation_id
-                    )
-                ).scalars()
+            parts.append(
+                select(literal_column("'d'"), d.c.purpose, null(), null(), null(), null()).where(
+                    d.c.organisation_id == row.organisation_id
+                )
             )
+        consents: dict[str, ConsentRecord] = {}
+        sets: dict[str, set[str]] = {"o": set(), "p": set(), "d": set()}
+        for k, name, flag, version, event, at in conn.execute(union_all(*parts)):
+            if k == "c":
+                consents[name] = ConsentRecord(
+                    granted=bool(flag),
+                    policy_version=version,
+                    event_id=f"evt_{event}",
+                    at=_aware(_timestamp(at)),
+                )
+            else:
+                sets[k].add(name)
         return SubjectState(
             subject_id=row.public_id,
             status=AccountStatus(row.status),
@@ -667,9 +708,9 @@ class Ledger:
             country=row.country,
             restricted=bool(row.restricted),
             consents=consents,
-            objections=objections,
-            channel_opt_outs=opt_outs,
-            organisation_disabled=disabled,
+            objections=frozenset(sets["o"]),
+            channel_opt_outs=frozenset(sets["p"]),
+            organisation_disabled=frozenset(sets["d"]),
         )
 
     def history(self, public_id: str) -> list[EventRecord]:

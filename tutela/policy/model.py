@@ -248,8 +248,10 @@ class Promises(_Frozen):
 
     minimum_age: int = Field(16, ge=0, le=99)
     sells_personal_data: bool = False
-    shares_for_advertising: bool = Field(
-        False, description="Gives data to advertisers or for cross-context behavioural ads."
+    shares_for_advertising: bool | None = Field(
+        None,
+        description="Gives data to advertisers or for cross-context behavioural ads; "
+        "unset when the notice does not say.",
     )
     international_transfers: Transfers = Transfers.allowed
     external_data_services: bool = Field(

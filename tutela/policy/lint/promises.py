@@ -140,8 +140,8 @@ def _gpc(document: Document) -> Iterator[tuple[Loc, str]]:
 )
 def _advertising_sharing(document: Document) -> Iterator[tuple[Loc, str]]:
     policy, taxonomy = document.policy, document.taxonomy
-    if policy.promises.shares_for_advertising:
-        return
+    if policy.promises.shares_for_advertising is not False:
+        return  # only an explicit promise not to share can be broken
     for i, recipient in enumerate(policy.recipients):
         advertising_purposes = [
             name

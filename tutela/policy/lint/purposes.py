@@ -10,6 +10,23 @@ from tutela.policy.source import Loc
 
 __all__: list[str] = []
 
+# Browser settings stay in the browser: the company never learns of them, so they
+# are not an objection it can honour.
+_RECEIVED_OPT_OUTS = frozenset(
+    {
+        "privacy_center",
+        "cookie_banner",
+        "signup_form",
+        "account_settings",
+        "email_link",
+        "api",
+        "in_app",
+        "administrator",
+        "support",
+        "written",
+    }
+)
+
 # What makes each kind of sensitive data sensitive, and what allows its use.
 _WHY = {
     "special_category": "a special category, GDPR Art. 9(1)",
@@ -60,7 +77,7 @@ def _marketing_opt_out(document: Document) -> Iterator[tuple[Loc, str]]:
         if (
             purpose.legal_basis == "legitimate_interest"
             and purpose.is_marketing(document.taxonomy)
-            and not purpose.opt_out
+            and not _RECEIVED_OPT_OUTS.intersection(purpose.opt_out)
         ):
             yield (
                 ("purposes", name, "legal_basis"),

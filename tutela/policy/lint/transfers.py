@@ -128,17 +128,25 @@ def _transfer_without_safeguard(document: Document) -> Iterator[tuple[Loc, str]]
 def _privacy_shield(document: Document) -> Iterator[tuple[Loc, str]]:
     taxonomy = document.taxonomy
     today = dt.date.today()
-    for i, recipient in enumerate(document.policy.recipients):
-        for j, key in enumerate(recipient.transfer_mechanisms):
+    holders: list[tuple[Loc, str, tuple[str, ...]]] = [
+        (("recipients", i), f"recipient {r.name!r}", tuple(r.transfer_mechanisms))
+        for i, r in enumerate(document.policy.recipients)
+    ]
+    holders += [
+        (("datasets", i), f"dataset {d.name!r}", tuple(d.transfer_mechanisms))
+        for i, d in enumerate(document.policy.datasets)
+    ]
+    for at, who, mechanisms in holders:
+        for j, key in enumerate(mechanisms):
             mechanism = taxonomy.transfer_mechanisms.get(key)
             if mechanism is None or mechanism.valid_on(today):
                 continue
             until = mechanism.valid_until.isoformat() if mechanism.valid_until else "now"
             why = f", {mechanism.invalidated_by}" if mechanism.invalidated_by else ""
             yield (
-                ("recipients", i, "transfer_mechanisms", j),
+                (*at, "transfer_mechanisms", j),
                 (
-                    f"recipient {recipient.name!r} relies on {mechanism.name}, invalid since "
+                    f"{who} relies on {mechanism.name}, invalid since "
                     f"{until}{why}; use the EU-US Data Privacy Framework or standard contractual "
                     "clauses"
                 ),
