@@ -205,3 +205,13 @@ def test_detect_never_fails_on_arbitrary_text() -> None:
             assert 0 <= entity.start < entity.end <= len(text)
 
     check()
+
+
+def test_detect_from_many_threads() -> None:
+    # Hyperscan needs one scratch space per concurrent scan; each thread gets its own.
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"mail person{i}@example.com, ring 070-123 45 67" for i in range(200)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda t: detect(t, lang="sv"), texts))
+    assert all([e.type for e in r] == [E.EMAIL, E.PHONE] for r in results)
