@@ -58,7 +58,7 @@ class Tutela:
     def __init__(self, policy: Policy, engine: Engine, *, taxonomy: Taxonomy | None = None) -> None:
         self.policy = policy
         self.engine = engine
-        self.ledger = Ledger(engine)
+        self.ledger = Ledger(engine, purposes=frozenset(policy.purposes))
         self.taxonomy = taxonomy or builtin()
 
     @classmethod

@@ -6,8 +6,11 @@
       InputError            input that cannot be read at all (missing file, bad encoding, too big)
       PolicyError           a policy file that can be read but is not valid; carries every problem
       LedgerError           the engine's own database refused or is in the wrong state
+        SubjectNotFound     no subject, organisation or key by that name   (also a NotFound)
       RequestError          a data subject request cannot move the way it was asked to
+        RequestNotFound     no request by that id                          (also a NotFound)
       ConnectorError        a product database, cache or processor failed
+      NotFound              something named does not exist (a mixin of the two above)
 
 Callers that only want to know "did Tutela refuse this?" catch ``TutelaError``.
 Adapters map the classes to exit codes and HTTP status codes in one place each.
@@ -21,9 +24,12 @@ __all__ = [
     "ConnectorError",
     "InputError",
     "LedgerError",
+    "NotFound",
     "PolicyError",
     "Problem",
     "RequestError",
+    "RequestNotFound",
+    "SubjectNotFound",
     "TutelaError",
 ]
 
@@ -80,3 +86,15 @@ class RequestError(TutelaError):
 
 class ConnectorError(TutelaError):
     """A connector to a product database, cache or processor failed."""
+
+
+class NotFound(TutelaError):
+    """Something named (a subject, an organisation, a key, a request) does not exist."""
+
+
+class SubjectNotFound(NotFound, LedgerError):
+    """No subject, organisation or API key by that name in the ledger."""
+
+
+class RequestNotFound(NotFound, RequestError):
+    """No data subject request by that id."""

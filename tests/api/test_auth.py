@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
 from tutela import Tutela
+from tutela.api import ApiSettings, create_app
 from tutela.ledger.keys import revoke_key
 
 DECISION = {"subject": {"email": "nobody@example.nl"}, "purpose": "provide_service"}
@@ -65,10 +67,27 @@ def test_decisions_key_decides(client: TestClient, make_token: Callable[..., str
     assert response.json()["reasons"] == ["subject_unknown"]
 
 
-def test_revoked_key_stops_at_once(
-    client: TestClient, tutela: Tutela, make_token: Callable[..., str]
+def test_revoked_key_stops_once_the_cache_expires(
+    tutela: Tutela, make_token: Callable[..., str]
 ) -> None:
     token = make_token("decisions")
-    assert client.post("/v1/decisions", json=DECISION, headers=bearer(token)).status_code == 200
-    revoke_key(tutela.engine, token.split("_")[1])
-    assert client.post("/v1/decisions", json=DECISION, headers=bearer(token)).status_code == 401
+    app = create_app(tutela, settings=ApiSettings(key_cache_seconds=0.3))
+    with TestClient(app) as client:
+        assert client.post("/v1/decisions", json=DECISION, headers=bearer(token)).status_code == 200
+        revoke_key(tutela.engine, token.split("_")[1])
+        # Still trusted from memory for at most key_cache_seconds...
+        assert client.post("/v1/decisions", json=DECISION, headers=bearer(token)).status_code == 200
+        time.sleep(0.35)
+        # ...then asked of the database again, which says no.
+        assert client.post("/v1/decisions", json=DECISION, headers=bearer(token)).status_code == 401
+
+
+def test_revoked_key_stops_at_once_without_a_cache(
+    tutela: Tutela, make_token: Callable[..., str]
+) -> None:
+    token = make_token("decisions")
+    app = create_app(tutela, settings=ApiSettings(key_cache_seconds=0))
+    with TestClient(app) as client:
+        assert client.post("/v1/decisions", json=DECISION, headers=bearer(token)).status_code == 200
+        revoke_key(tutela.engine, token.split("_")[1])
+        assert client.post("/v1/decisions", json=DECISION, headers=bearer(token)).status_code == 401

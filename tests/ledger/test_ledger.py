@@ -59,7 +59,10 @@ def test_normalise(kind: str, value: str, region: str | None, expected: str) -> 
 
 def test_unknown_subject_is_a_clear_error(tutela: Tutela) -> None:
     with pytest.raises(LedgerError, match="no subject"):
-        tutela.ledger.record_consent("sub_missing", "newsletter", True, policy_version="x")
+        tutela.ledger.record_consent("sub_missing", "testimonials", True, policy_version="x")
+    with pytest.raises(LedgerError, match="unknown purpose"):
+        sid = tutela.ledger.create_subject([("email", "p@example.nl")])
+        tutela.ledger.record_consent(sid, "newsletter", True, policy_version="x")
     assert tutela.resolve({"email": "nobody@example.com"}) is None
     decision = tutela.decide({"email": "nobody@example.com"}, "provide_service")
     assert not decision.allowed and decision.reasons == (Reason.subject_unknown,)

@@ -11,6 +11,7 @@ from tutela.api.metrics import Metrics
 from tutela.api.middleware import BodyLimitMiddleware, FailClosedMiddleware, MetricsMiddleware
 from tutela.api.settings import ApiSettings
 from tutela.engine import Tutela
+from tutela.ledger.keys import KeyCache
 
 __all__ = ["create_app"]
 
@@ -34,6 +35,7 @@ def create_app(tutela: Tutela, *, settings: ApiSettings | None = None) -> FastAP
     app.state.tutela = tutela
     app.state.settings = settings
     app.state.metrics = metrics = Metrics()
+    app.state.keys = KeyCache(tutela.engine, ttl=settings.key_cache_seconds)
     install_error_handlers(app)
     for module in (subjects, consents, decisions, preferences, unsubscribe, health):
         app.include_router(module.router)

@@ -13,7 +13,7 @@ from tutela.api.errors import ApiError
 from tutela.api.metrics import Metrics
 from tutela.api.settings import ApiSettings
 from tutela.engine import Tutela
-from tutela.ledger.keys import SCOPES, ApiKey, verify_key
+from tutela.ledger.keys import SCOPES, ApiKey, KeyCache
 
 __all__ = [
     "CurrentKey",
@@ -60,13 +60,17 @@ _UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
 
 
 async def get_key(
-    tutela: TutelaDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiKey:
     """The API key the request presents; 401 without a valid one."""
     if credentials is None:
         raise ApiError(401, "unauthenticated", "send an API key", _UNAUTHENTICATED)
-    key = await run_in_threadpool(verify_key, tutela.engine, credentials.credentials)
+    cache: KeyCache = request.app.state.keys
+    # A fresh key is answered from memory without a thread hop; others go to the database.
+    key = cache.cached(credentials.credentials)
+    if key is None:
+        key = await run_in_threadpool(cache.verify, credentials.credentials)
     if key is None:
         raise ApiError(
             401, "unauthenticated", "the API key is unknown or revoked", _UNAUTHENTICATED

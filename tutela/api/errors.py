@@ -8,7 +8,7 @@ raised                                         status  code
 request body or parameters fail validation      422    ``invalid_request``
 ``IdentityError`` (not an email, a phone...)    422    ``invalid_identity``
 ``InputError``, ``PolicyError``                 400    ``invalid_input``
-``LedgerError`` "no subject/organisation ..."   404    ``not_found``
+``NotFound`` (subject, organisation, request)    404    ``not_found``
 ``LinkError`` (forged, altered, expired link)   403    ``invalid_link``
 other ``LedgerError``, ``RequestError``         409    ``conflict``
 ``ConnectorError``                              502    ``connector_failed``
@@ -35,6 +35,7 @@ from tutela.errors import (
     ConnectorError,
     InputError,
     LedgerError,
+    NotFound,
     PolicyError,
     RequestError,
     TutelaError,
@@ -105,11 +106,9 @@ def status_for(exc: TutelaError) -> tuple[int, str]:
         return 400, "invalid_input"
     if isinstance(exc, LinkError):
         return 403, "invalid_link"
+    if isinstance(exc, NotFound):
+        return 404, "not_found"
     if isinstance(exc, LedgerError):
-        # The ledger names what it did not find in its message; a dedicated
-        # subclass would be cleaner, the message prefix is its stable contract.
-        if str(exc).startswith(("no subject", "no organisation")):
-            return 404, "not_found"
         return 409, "conflict"
     if isinstance(exc, RequestError):
         return 409, "conflict"

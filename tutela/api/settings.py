@@ -26,6 +26,9 @@ class ApiSettings:
     """How long an unsubscribe link works; mail is read long after it was sent."""
     public_url: str | None = None
     """Base URL of the public unsubscribe routes (default: the URL the request came to)."""
+    key_cache_seconds: float = 2.0
+    """How long a verified API key is trusted without asking the database again: a
+    revoked key stops working within this time."""
 
     @classmethod
     def from_env(cls) -> ApiSettings:

@@ -6,15 +6,16 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from tutela.errors import LedgerError
+from tutela.errors import LedgerError, SubjectNotFound
 from tutela.ledger import tables as t
 from tutela.ledger.database import read, retrying
 
-__all__ = ["SCOPES", "ApiKey", "create_key", "list_keys", "revoke_key", "verify_key"]
+__all__ = ["SCOPES", "ApiKey", "KeyCache", "create_key", "list_keys", "revoke_key", "verify_key"]
 
 SCOPES = (
     "subjects:read",
@@ -119,4 +120,41 @@ def revoke_key(engine: Engine, prefix: str) -> None:
             .values(revoked_at=dt.datetime.now(dt.UTC))
         )
         if done.rowcount == 0:
-            raise LedgerError(f"no API key with prefix {prefix!r}")
+            raise SubjectNotFound(f"no API key with prefix {prefix!r}")
+
+
+class KeyCache:
+    """Verified keys remembered for ``ttl`` seconds, so a request costs no database round
+    trip for its key. A revocation takes effect within ``ttl`` seconds in every process.
+
+    Only valid keys are kept (never unknown tokens, which anyone could send in bulk),
+    indexed by a hash of the token, and at most ``size`` of them.
+    """
+
+    def __init__(self, engine: Engine, *, ttl: float = 2.0, size: int = 1024) -> None:
+        self.engine = engine
+        self.ttl = ttl
+        self.size = size
+        self._keys: dict[str, tuple[ApiKey, float]] = {}
+
+    def cached(self, token: str) -> ApiKey | None:
+        """The key if it was verified less than ``ttl`` seconds ago, else ``None``."""
+        hit = self._keys.get(_digest(token))
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        return None
+
+    def verify(self, token: str) -> ApiKey | None:
+        """Like :func:`verify_key`, answered from memory while fresh."""
+        key = self.cached(token)
+        if key is not None:
+            return key
+        key = verify_key(self.engine, token)
+        digest = _digest(token)
+        if key is None:
+            self._keys.pop(digest, None)
+            return None
+        if len(self._keys) >= self.size:
+            self._keys.clear()  # rare; simpler than LRU bookkeeping on the hot path
+        self._keys[digest] = (key, time.monotonic() + self.ttl)
+        return key

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Engine, and_, select, text
 
-from tutela.errors import LedgerError
+from tutela.errors import LedgerError, SubjectNotFound
 from tutela.ledger import tables as t
 from tutela.ledger.database import read
 from tutela.ledger.store import EventRecord
@@ -51,7 +51,7 @@ def consent_page(
             )
         ).first()
         if row is None:
-            raise LedgerError(f"no subject {public_id!r}")
+            raise SubjectNotFound(f"no subject {public_id!r}")
         if row.merged_into is not None:
             raise LedgerError(f"subject {public_id!r} was merged into another subject")
         query = select(t.events).where(

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -33,7 +34,7 @@ from sqlalchemy import (
 )
 
 from tutela.decide import AccountStatus, ConsentRecord, SubjectState
-from tutela.errors import LedgerError
+from tutela.errors import LedgerError, SubjectNotFound
 from tutela.ledger import tables as t
 from tutela.ledger.chain import GENESIS, Broken, canonical, event_hash, verify_stream
 from tutela.ledger.database import is_sqlite, read, retrying
@@ -69,6 +70,48 @@ def _stream(subject_id: int) -> str:
     return f"subject:{subject_id}"
 
 
+def _state_parts(with_organisation: bool) -> Any:
+    # One UNION ALL instead of four queries, built once: a decision's cost is mostly
+    # round trips and statement building.
+    c, o, p, d = t.consents, t.objections, t.channel_prefs, t.org_disabled_purposes
+    subject: Any = bindparam("subject_id")
+    parts = [
+        select(
+            literal_column("'c'").label("k"),
+            c.c.purpose.label("name"),
+            c.c.granted.label("flag"),
+            c.c.policy_version.label("version"),
+            c.c.event_id.label("event"),
+            c.c.updated_at.label("at"),
+        ).where(c.c.subject_id == subject),
+        select(literal_column("'o'"), o.c.purpose, null(), null(), null(), null()).where(
+            o.c.subject_id == subject
+        ),
+        select(literal_column("'p'"), p.c.channel, null(), null(), null(), null()).where(
+            and_(p.c.subject_id == subject, p.c.opted_out)
+        ),
+    ]
+    if with_organisation:
+        parts.append(
+            select(literal_column("'d'"), d.c.purpose, null(), null(), null(), null()).where(
+                d.c.organisation_id == bindparam("organisation_id")
+            )
+        )
+    return union_all(*parts)
+
+
+_STATE = _state_parts(False)
+_STATE_IN_ORGANISATION = _state_parts(True)
+_BY_PUBLIC_ID = select(t.subjects).where(t.subjects.c.public_id == bindparam("public_id"))
+_BY_IDENTITY = (
+    select(t.subjects)
+    .join(t.identities, t.identities.c.subject_id == t.subjects.c.id)
+    .where(
+        and_(t.identities.c.kind == bindparam("kind"), t.identities.c.value == bindparam("value"))
+    )
+)
+
+
 @dataclass(frozen=True, slots=True)
 class EventRecord:
     """One event as stored: what happened to whom, when, and its place in the chain."""
@@ -85,8 +128,16 @@ class EventRecord:
 class Ledger:
     """The engine's own database of people, their choices and what happened to them."""
 
-    def __init__(self, engine: Engine, *, ip_key: bytes | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        ip_key: bytes | None = None,
+        purposes: frozenset[str] | None = None,
+    ) -> None:
         self.engine = engine
+        # The policy's purposes, when known: consents and objections must name one.
+        self.purposes = purposes
         key = ip_key or os.environ.get("TUTELA_SECRET_KEY", "").encode()
         # Without a configured key, IP addresses are not stored at all rather
         # than hashed with a guessable default.
@@ -142,7 +193,7 @@ class Ledger:
             query = query.with_for_update()
         row = conn.execute(query).first()
         if row is None:
-            raise LedgerError(f"no subject {public_id!r}")
+            raise SubjectNotFound(f"no subject {public_id!r}")
         if row.merged_into is not None:
             target = conn.execute(
                 select(t.subjects.c.public_id).where(t.subjects.c.id == row.merged_into)
@@ -167,7 +218,10 @@ class Ledger:
         ``identities`` are (kind, value) pairs: email, phone, user_id, custom:NAME.
         An identity already known belongs to someone else: :class:`LedgerError`.
         """
-        normal = [normalise(k, v, region=region or country) for k, v in identities]
+        # The same identifier given twice (two spellings of one email) is one identity.
+        normal = list(
+            dict.fromkeys(normalise(k, v, region=region or country) for k, v in identities)
+        )
         public_id = new_public_id("sub")
         country = country.upper() if country else None
 
@@ -320,6 +374,7 @@ class Ledger:
         """Append a grant or withdrawal (Art. 7(1): who, what, when, which notice, how)."""
         if source not in SOURCES:
             raise LedgerError(f"unknown consent source {source!r}; use one of {', '.join(SOURCES)}")
+        self._check_purpose(purpose)
         payload = {
             "purpose": purpose,
             "granted": bool(granted),
@@ -353,6 +408,10 @@ class Ledger:
             return event_id
 
         return retrying(self.engine, work)
+
+    def _check_purpose(self, purpose: str) -> None:
+        if self.purposes is not None and purpose not in self.purposes:
+            raise LedgerError(f"unknown purpose {purpose!r}: the policy does not declare it")
 
     def _hash_ip(self, ip: str | None) -> str | None:
         if not ip or self._ip_key is None:
@@ -392,6 +451,8 @@ class Ledger:
     ) -> int:
         """Object to a purpose (Art. 21), or withdraw the objection. ``direct_marketing``
         objects to every marketing purpose."""
+        if purpose != "direct_marketing":
+            self._check_purpose(purpose)
 
         def work(conn: Connection) -> int:
             row = self._subject_row(conn, public_id, lock=True)
@@ -560,7 +621,7 @@ class Ledger:
             select(t.organisations.c.id).where(t.organisations.c.public_id == public_id)
         ).scalar()
         if org_id is None:
-            raise LedgerError(f"no organisation {public_id!r}")
+            raise SubjectNotFound(f"no organisation {public_id!r}")
         return int(org_id)
 
     def set_membership(
@@ -649,49 +710,27 @@ class Ledger:
     def state_for(self, kind: str, value: str) -> SubjectState | None:
         """The state of the subject named by an identity (or ``kind="id"`` and its public
         id), in two round trips; ``None`` if nobody matches."""
-        if kind == "id":
-            query = select(t.subjects).where(t.subjects.c.public_id == value)
-        else:
-            kind, value = normalise(kind, value)
-            query = (
-                select(t.subjects)
-                .join(t.identities, t.identities.c.subject_id == t.subjects.c.id)
-                .where(and_(t.identities.c.kind == kind, t.identities.c.value == value))
-            )
         with read(self.engine) as conn:
-            row = conn.execute(query).first()
+            if kind == "id":
+                row = conn.execute(_BY_PUBLIC_ID, {"public_id": value}).first()
+            else:
+                kind, value = normalise(kind, value)
+                row = conn.execute(_BY_IDENTITY, {"kind": kind, "value": value}).first()
             if row is None or row.merged_into is not None:
                 return None
             return self._state(conn, row)
 
     def _state(self, conn: Connection, row: Any) -> SubjectState:
-        # One UNION ALL instead of four queries: a decision's cost is mostly round trips.
-        c, o, p, d = t.consents, t.objections, t.channel_prefs, t.org_disabled_purposes
-        parts = [
-            select(
-                literal_column("'c'").label("k"),
-                c.c.purpose.label("name"),
-                c.c.granted.label("flag"),
-                c.c.policy_version.label("version"),
-                c.c.event_id.label("event"),
-                c.c.updated_at.label("at"),
-            ).where(c.c.subject_id == row.id),
-            select(literal_column("'o'"), o.c.purpose, null(), null(), null(), null()).where(
-                o.c.subject_id == row.id
-            ),
-            select(literal_column("'p'"), p.c.channel, null(), null(), null(), null()).where(
-                and_(p.c.subject_id == row.id, p.c.opted_out)
-            ),
-        ]
-        if row.organisation_id is not None:
-            parts.append(
-                select(literal_column("'d'"), d.c.purpose, null(), null(), null(), null()).where(
-                    d.c.organisation_id == row.organisation_id
-                )
-            )
         consents: dict[str, ConsentRecord] = {}
         sets: dict[str, set[str]] = {"o": set(), "p": set(), "d": set()}
-        for k, name, flag, version, event, at in conn.execute(union_all(*parts)):
+        if row.organisation_id is None:
+            rows = conn.execute(_STATE, {"subject_id": row.id})
+        else:
+            rows = conn.execute(
+                _STATE_IN_ORGANISATION,
+                {"subject_id": row.id, "organisation_id": row.organisation_id},
+            )
+        for k, name, flag, version, event, at in rows:
             if k == "c":
                 consents[name] = ConsentRecord(
                     granted=bool(flag),

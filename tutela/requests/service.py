@@ -19,7 +19,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from tutela.decide import DIRECT_MARKETING
 from tutela.engine import Tutela
-from tutela.errors import RequestError
+from tutela.errors import RequestError, RequestNotFound
 from tutela.ledger import tables as t
 from tutela.ledger.database import read, retrying
 from tutela.ledger.identities import normalise
@@ -391,7 +391,7 @@ class Requests:
             query = query.with_for_update()
         row = conn.execute(query).first()
         if row is None:
-            raise RequestError(f"no request {request_id!r}")
+            raise RequestNotFound(f"no request {request_id!r}")
         return row
 
     def _load(self, conn: Connection, request_id: str) -> Request:
