@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import Engine, Select, and_, case, exists, literal, not_, or_, select
+from sqlalchemy import Engine, Select, and_, case, literal, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from tutela.decide import DIRECT_MARKETING, Signals, is_restriction_exempt, stale_before
@@ -105,26 +105,27 @@ def allowed_query(
         elif basis == "legitimate_interest":
             o = t.objections
             objected = [purpose, DIRECT_MARKETING] if marketing else [purpose]
+            # Uncorrelated NOT IN: both SQLite and PostgreSQL build the (small) set once
+            # and probe it, instead of running a subquery per subject.
             conditions.append(
-                not_(exists().where(and_(o.c.subject_id == s.c.id, o.c.purpose.in_(objected))))
+                s.c.id.not_in(select(o.c.subject_id).where(o.c.purpose.in_(objected)))
             )
 
     if spec.channel is not None and marketing:
         p = t.channel_prefs
         conditions.append(
-            not_(
-                exists().where(
-                    and_(p.c.subject_id == s.c.id, p.c.channel == spec.channel, p.c.opted_out)
-                )
+            s.c.id.not_in(
+                select(p.c.subject_id).where(and_(p.c.channel == spec.channel, p.c.opted_out))
             )
         )
     d = t.org_disabled_purposes
     if spec.administrator_can_disable:
         conditions.append(
-            not_(
-                exists().where(
-                    and_(d.c.organisation_id == s.c.organisation_id, d.c.purpose == purpose)
-                )
+            or_(
+                s.c.organisation_id.is_(None),
+                s.c.organisation_id.not_in(
+                    select(d.c.organisation_id).where(d.c.purpose == purpose)
+                ),
             )
         )
     return query.where(and_(*conditions))
