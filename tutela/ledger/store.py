@@ -100,9 +100,24 @@ def _state_parts(with_organisation: bool) -> Any:
     return union_all(*parts)
 
 
+# The statements of every append, built once (SQLAlchemy's compile cache still has
+# to derive a cache key for a freshly built statement on every call).
+_HEAD = (
+    select(t.streams.c.seq, t.streams.c.hash)
+    .where(t.streams.c.name == bindparam("name"))
+    .with_for_update()
+)
+_NEW_STREAM = insert(t.streams).values(name=bindparam("b_name"), seq=0, hash=GENESIS)
+_NEW_EVENT = insert(t.events).returning(t.events.c.id)
+_MOVE_HEAD = (
+    update(t.streams)
+    .where(t.streams.c.name == bindparam("b_name"))
+    .values(seq=bindparam("b_seq"), hash=bindparam("b_hash"))
+)
 _STATE = _state_parts(False)
 _STATE_IN_ORGANISATION = _state_parts(True)
 _BY_PUBLIC_ID = select(t.subjects).where(t.subjects.c.public_id == bindparam("public_id"))
+_BY_PUBLIC_ID_LOCKED = _BY_PUBLIC_ID.with_for_update()
 _BY_IDENTITY = (
     select(t.subjects)
     .join(t.identities, t.identities.c.subject_id == t.subjects.c.id)
@@ -155,43 +170,34 @@ class Ledger:
         subject_id: int | None = None,
         at: dt.datetime | None = None,
     ) -> int:
-        head = conn.execute(
-            select(t.streams.c.seq, t.streams.c.hash)
-            .where(t.streams.c.name == stream)
-            .with_for_update()
-        ).first()
+        head = conn.execute(_HEAD, {"name": stream}).first()
         if head is None:
             seq, prev = 1, GENESIS
-            conn.execute(insert(t.streams).values(name=stream, seq=0, hash=GENESIS))
+            conn.execute(_NEW_STREAM, {"b_name": stream})
         else:
             seq, prev = head.seq + 1, head.hash
         when = (at or _now()).astimezone(dt.UTC)
         body = canonical(dict(payload))
         digest = event_hash(prev, stream, seq, kind, body, when)
         event_id: int = conn.execute(
-            insert(t.events)
-            .values(
-                stream=stream,
-                seq=seq,
-                subject_id=subject_id,
-                kind=kind,
-                payload=body,
-                at=when,
-                prev_hash=prev,
-                hash=digest,
-            )
-            .returning(t.events.c.id)
+            _NEW_EVENT,
+            {
+                "stream": stream,
+                "seq": seq,
+                "subject_id": subject_id,
+                "kind": kind,
+                "payload": body,
+                "at": when,
+                "prev_hash": prev,
+                "hash": digest,
+            },
         ).scalar_one()
-        conn.execute(
-            update(t.streams).where(t.streams.c.name == stream).values(seq=seq, hash=digest)
-        )
+        conn.execute(_MOVE_HEAD, {"b_name": stream, "b_seq": seq, "b_hash": digest})
         return event_id
 
     def _subject_row(self, conn: Connection, public_id: str, *, lock: bool = False) -> Any:
-        query = select(t.subjects).where(t.subjects.c.public_id == public_id)
-        if lock and not is_sqlite(conn):
-            query = query.with_for_update()
-        row = conn.execute(query).first()
+        query = _BY_PUBLIC_ID_LOCKED if lock and not is_sqlite(conn) else _BY_PUBLIC_ID
+        row = conn.execute(query, {"public_id": public_id}).first()
         if row is None:
             raise SubjectNotFound(f"no subject {public_id!r}")
         if row.merged_into is not None:
