@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, update
 
-from tutela.connectors.sql import CollectionReport, Identities, SqlConnector
+from tutela.connectors.sql import Identities, SqlConnector
 from tutela.decide import AccountStatus
 from tutela.engine import Tutela
 from tutela.errors import ConnectorError, RequestError, TutelaError
@@ -105,22 +105,41 @@ class Runner:
 
     # ------------------------------------------------------------ running
 
-    def run(self, request_id: str) -> Request:
-        """Run an approved (or failed) request to its end."""
+    def start(self, request_id: str) -> Request:
+        """Move an approved (or failed) request to running; a running one stays as it is
+        (a worker resuming after a crash)."""
         request = self.requests.get(request_id)
+        if request.state is RequestState.running:
+            return request
         if request.state not in (RequestState.approved, RequestState.failed):
             raise RequestError(f"request {request_id} is {request.state.value}, not approved")
-        self.requests.transition(request_id, RequestState.running, actor="runner")
-        try:
-            result = self._dispatch(request)
-        except TutelaError as exc:
-            self.requests.transition(
-                request_id, RequestState.failed, reason=str(exc), actor="runner"
-            )
-            raise
+        return self.requests.transition(request_id, RequestState.running, actor="runner")
+
+    def fail(self, request_id: str, reason: str) -> Request:
+        """Record that the request failed, and why (which step)."""
+        return self.requests.transition(
+            request_id, RequestState.failed, reason=reason, actor="runner"
+        )
+
+    def complete(self, request_id: str, result: Mapping[str, Any]) -> Request:
+        """Record the request's result and end it."""
         return self.requests.transition(
             request_id, RequestState.completed, actor="runner", result=result
         )
+
+    def execute(self, request: Request) -> dict[str, Any]:
+        """Carry out a running request's work in one go (durable execution splits it)."""
+        return self._dispatch(request)
+
+    def run(self, request_id: str) -> Request:
+        """Run an approved (or failed) request to its end, in this process."""
+        request = self.start(request_id)
+        try:
+            result = self.execute(request)
+        except TutelaError as exc:
+            self.fail(request_id, str(exc))
+            raise
+        return self.complete(request_id, result)
 
     def _dispatch(self, request: Request) -> dict[str, Any]:
         kind = request.type
@@ -185,36 +204,75 @@ class Runner:
         )
         return {"found": summary.total > 0, "package": str(path), "rows": summary.rows}
 
-    def _erase(self, request: Request) -> dict[str, Any]:
-        identities = self.identities(request)
+    # ------------------------------------------------------------ erasure, step by step
+    #
+    # Erasure is split so durable execution (tutela.jobs) can record each collection
+    # as its own step: prepare once, erase collection by collection, then finish.
+    # Every step is idempotent: running one again after a crash changes nothing more.
+
+    def erasure_steps(self) -> list[Node]:
+        """The collections erasure visits, children before parents."""
         plan = plan_erasure(self.tutela.policy, self.graph, self.tutela.taxonomy)
+        return [s.read.node for s in plan.steps if s.read.node in self._sql_nodes([s.read.node])]
+
+    def prepare_erasure(self, request: Request) -> dict[str, Any]:
+        """Everything the collection steps need, computed before anything changes: the
+        person's identifiers, cross-dataset keys, and the terms to scrub."""
+        identities = self.identities(request)
         external = self._external(identities)
         names = self._names(identities, external)
         terms = sorted({*names, *(v for vs in identities.values() for v in vs if len(v) >= 3)})
         own = sorted({part for name in names for part in name.split() if len(part) >= 3})
-        reports: list[CollectionReport] = []
-        for step in plan.steps:
-            if step.read.node not in self._sql_nodes([step.read.node]):
-                continue
-            connector = self.connector(step.read.node[0])
-            try:
-                reports.append(connector.erase(step, identities, terms, external, own_terms=own))
-            except ConnectorError as exc:
-                raise ConnectorError(
-                    f"step {step.read.node[0]}.{step.read.node[1]}: {exc}"
-                ) from exc
-        held = [r for r in reports if r.kept_because]
-        if request.subject is not None:
-            if held:
-                laws = "; ".join(sorted({r.kept_because or "" for r in held}))
-                self.tutela.ledger.set_restriction(request.subject, True, f"kept by law: {laws}")
-            self.tutela.ledger.update_subject(request.subject, status=AccountStatus.erased)
         return {
-            "found": any(r.rows_deleted or r.rows_masked or r.rows_kept for r in reports),
-            "collections": [
-                {k: v for k, v in asdict(r).items() if k != "statements"} for r in reports
-            ],
+            "identities": identities,
+            "external": [[list(k[0]), k[1], v] for k, v in external.items()],
+            "terms": terms,
+            "own": own,
         }
+
+    def erase_collection(self, node: Node, prepared: Mapping[str, Any]) -> dict[str, Any]:
+        """Erase one collection in one transaction; returns its report."""
+        plan = plan_erasure(self.tutela.policy, self.graph, self.tutela.taxonomy)
+        step = next(s for s in plan.steps if s.read.node == tuple(node))
+        external = {(tuple(n), f): v for n, f, v in prepared["external"]}
+        connector = self.connector(step.read.node[0])
+        try:
+            report = connector.erase(
+                step,
+                prepared["identities"],
+                prepared["terms"],
+                external,
+                own_terms=prepared["own"],
+            )
+        except ConnectorError as exc:
+            raise ConnectorError(f"step {node[0]}.{node[1]}: {exc}") from exc
+        return {k: v for k, v in asdict(report).items() if k != "statements"}
+
+    def finish_erasure(
+        self, request: Request, reports: Sequence[Mapping[str, Any]]
+    ) -> dict[str, Any]:
+        """Mark the person erased in the ledger (and restricted where a law keeps rows)."""
+        held = [r for r in reports if r.get("kept_because")]
+        if request.subject is not None:
+            state = self.tutela.ledger.state_or_none(request.subject)
+            if state is not None and state.status is not AccountStatus.erased:
+                if held:
+                    laws = "; ".join(sorted({r["kept_because"] for r in held}))
+                    self.tutela.ledger.set_restriction(
+                        request.subject, True, f"kept by law: {laws}"
+                    )
+                self.tutela.ledger.update_subject(request.subject, status=AccountStatus.erased)
+        return {
+            "found": any(
+                r.get("rows_deleted") or r.get("rows_masked") or r.get("rows_kept") for r in reports
+            ),
+            "collections": list(reports),
+        }
+
+    def _erase(self, request: Request) -> dict[str, Any]:
+        prepared = self.prepare_erasure(request)
+        reports = [self.erase_collection(node, prepared) for node in self.erasure_steps()]
+        return self.finish_erasure(request, reports)
 
     def _names(self, identities: Identities, external: Any) -> list[str]:
         """The person's names as their own rows hold them (fields of category user.name)."""
