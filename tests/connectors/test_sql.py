@@ -327,3 +327,18 @@ def test_foreign_keys_hold_after_erasure(shop: tuple[Policy, Engine]) -> None:
             refs = set(conn.execute(text(f"SELECT {column} FROM {table}")).scalars()) - {None}
             assert refs <= users, table
         assert conn.execute(select(text("1"))).scalar() == 1
+
+
+def test_erasure_is_idempotent(shop: tuple[Policy, Engine]) -> None:
+    """A step run again after a crash changes nothing more (no pseudonym of a pseudonym)."""
+    policy, engine = shop
+    graph = build_graph(policy)
+    connector = SqlConnector("app", engine, graph, pseudonym_key=KEY)
+    steps = plan_erasure(policy, graph).steps
+    terms = ["anna@example.se", "Anna Söderberg"]
+    for step in steps:
+        connector.erase(step, ANNA, terms, own_terms=["Anna"])
+    once = dump(engine)
+    for step in steps:
+        connector.erase(step, ANNA, terms, own_terms=["Anna"])
+    assert dump(engine) == once

@@ -40,7 +40,14 @@ from tutela.errors import ConnectorError
 from tutela.plan.graph import Graph, Node
 from tutela.plan.steps import ErasureStep, FieldAction, ReadStep
 
-__all__ = ["CollectionReport", "Identities", "SqlConnector", "pseudonym", "scrub_text"]
+__all__ = [
+    "CollectionReport",
+    "Identities",
+    "SqlConnector",
+    "is_pseudonym",
+    "pseudonym",
+    "scrub_text",
+]
 
 Identities = Mapping[str, Sequence[str]]
 """The person's identifiers by kind: ``{"email": [...], "user_id": [...], "phone": [...]}``."""
@@ -73,6 +80,15 @@ def pseudonym(key: bytes, value: object, *, integer: bool = False) -> str | int:
     if integer:
         return -1 - int(digest[:15], 16)
     return f"pse_{digest[:24]}"
+
+
+def is_pseudonym(value: object) -> bool:
+    """Whether ``value`` looks like the output of :func:`pseudonym`."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value < 0
+    return isinstance(value, str) and len(value) == 28 and value.startswith("pse_")
 
 
 def _fold(text: str) -> str:
@@ -267,10 +283,12 @@ class SqlConnector:
                 values[action.field] = action.value
             elif action.strategy == "pseudonymize":
                 # Few distinct values per person (their own id, email): one CASE maps them all.
+                # Values already pseudonymised stay as they are, so running a step
+                # again (after a crash) never pseudonymises a pseudonym.
                 found = [
                     v
                     for v in conn.execute(select(column).where(where).distinct()).scalars()
-                    if v is not None
+                    if v is not None and not is_pseudonym(v)
                 ]
                 if found:
                     integer = column.type.python_type is int if _has_python_type(column) else False
