@@ -308,10 +308,23 @@ def test_scrub_text_is_case_and_accent_insensitive() -> None:
 def test_plan_refuses_a_dangling_kept_reference() -> None:
     policy = shop_policy()
     data = policy.model_dump(mode="json")
-    data["datasets"][0]["collections"][3]["fields"][1]["erase"] = None
+    # A masked post keeping a pseudonymised link to a user row that erasure deletes.
+    data["datasets"][0]["collections"][1]["fields"][1]["erase"] = "pseudonymize"
     broken = Policy.model_validate(data)
-    with pytest.raises(RequestError, match=r"invoices\.user_id is kept"):
+    with pytest.raises(RequestError, match=r"posts\.author_id is kept \(pseudonymize\)"):
         plan_erasure(broken)
+
+
+def test_held_rows_lose_their_link_to_the_person() -> None:
+    policy = shop_policy()
+    data = policy.model_dump(mode="json")
+    data["datasets"][0]["collections"][3]["fields"][1]["erase"] = None  # invoices.user_id
+    step = next(
+        s for s in plan_erasure(Policy.model_validate(data)).steps if s.read.node[1] == "invoices"
+    )
+    assert step.action == "keep" and step.hold is not None
+    assert ("user_id", "null") in [(a.field, a.strategy) for a in step.fields]
+    assert "iban" in step.hold.keeps
 
 
 def test_foreign_keys_hold_after_erasure(shop: tuple[Policy, Engine]) -> None:

@@ -52,6 +52,11 @@ def _register() -> None:
     app.add_typer(audit.app, name="audit")
     app.add_typer(policy.app, name="policy")
 
+    from tutela.cli import requests
+
+    app.add_typer(requests.app, name="requests")
+    app.command("worker")(requests.worker)
+
 
 _register()
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from tutela.errors import RequestError
 from tutela.plan.graph import Edge, Graph, Node, build_graph
-from tutela.policy.model import Collection, DatasetField, LegalHold, Policy
+from tutela.policy.model import Collection, DatasetField, LegalHold, Policy, duration_days
 from tutela.policy.references import resolve_reference
 from tutela.policy.taxonomy import Taxonomy, builtin
 
@@ -125,25 +125,48 @@ def _field_action(fld: DatasetField) -> FieldAction | None:
     return FieldAction(fld.name, "replace", erase["replace"])
 
 
+def _held_action(fld: DatasetField) -> FieldAction | None:
+    """What a kept (held) row does with a field the law does not need: its own strategy,
+    and a reference with none is cut (the row stays; its link to the person goes)."""
+    action = _field_action(fld)
+    if action is None and fld.references is not None and not fld.primary_key:
+        return FieldAction(fld.name, "null")
+    return action
+
+
 def _hold_for(
     policy: Policy, taxonomy: Taxonomy, node: Node, collection: Collection
 ) -> tuple[LegalHold, tuple[str, ...]] | None:
-    """The legal hold covering this collection, and the fields it needs kept."""
+    """The legal holds covering this collection (joined into one), and the fields they
+    need kept: the union of what each law needs."""
+    laws: list[LegalHold] = []
+    needed: dict[str, None] = {}
     for rule in policy.retention:
         if rule.legal_hold is None:
             continue
         if rule.collection is not None:
-            if (rule.dataset, rule.collection) == node:
-                return rule.legal_hold, tuple(f.name for f in collection.fields)
-            continue
-        needed = tuple(
-            f.name
-            for f in collection.fields
-            if any(taxonomy.covers(general, c) for general in rule.categories for c in f.categories)
-        )
-        if needed:
-            return rule.legal_hold, needed
-    return None
+            if (rule.dataset, rule.collection) != node:
+                continue
+            # The law keeps the record, not its link to the person's account.
+            fields = [f.name for f in collection.fields if f.references is None]
+        else:
+            fields = [
+                f.name
+                for f in collection.fields
+                if any(
+                    taxonomy.covers(general, c) for general in rule.categories for c in f.categories
+                )
+            ]
+        if fields:
+            laws.append(rule.legal_hold)
+            needed.update(dict.fromkeys(fields))
+    if not laws:
+        return None
+    names = "; ".join(dict.fromkeys(law.law for law in laws))
+    longest = max(laws, key=lambda law: duration_days(law.duration))
+    return LegalHold(law=names, duration=longest.duration), tuple(
+        f.name for f in collection.fields if f.name in needed
+    )
 
 
 def plan_erasure(
@@ -170,7 +193,7 @@ def plan_erasure(
             actions = tuple(
                 a
                 for f in collection.fields
-                if f.name not in keeps and (a := _field_action(f)) is not None
+                if f.name not in keeps and (a := _held_action(f)) is not None
             )
             steps.append(
                 ErasureStep(

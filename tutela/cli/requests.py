@@ -1,0 +1,255 @@
+"""``tutela requests`` and ``tutela worker``: data subject requests from the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import signal
+import threading
+from typing import Any
+
+import typer
+
+from tutela.cli.options import (
+    DEFAULT_POLICY,
+    DEFAULT_URL,
+    EXIT_FOUND,
+    DatabaseOption,
+    JsonOption,
+    PolicyOption,
+    handled,
+    open_tutela_or_exit,
+)
+from tutela.plan import plan_access, plan_erasure
+from tutela.requests import Request, Requests, RequestState, RequestType, Runner
+
+__all__ = ["app", "worker"]
+
+app = typer.Typer(help="Receive, decide and run data subject requests.", no_args_is_help=True)
+
+
+def _show(request: Request, as_json: bool) -> None:
+    data: dict[str, Any] = {
+        "id": request.id,
+        "type": request.type.value,
+        "state": request.state.value,
+        "subject": request.subject,
+        "jurisdiction": request.jurisdiction,
+        "received_at": request.received_at.isoformat(),
+        "due_on": request.due_on.isoformat(),
+        "overdue": request.overdue,
+        "extended": request.extended,
+        "extension_reason": request.extension_reason,
+        "reason": request.reason,
+        "result": request.result,
+    }
+    if as_json:
+        typer.echo(json.dumps(data, default=str))
+        return
+    for key, value in data.items():
+        if value not in (None, False, {}):
+            typer.echo(f"{key}: {value}")
+
+
+@app.command("create")
+def create(
+    kind: RequestType = typer.Argument(..., help="The request type."),
+    email: str = typer.Option(None, "--email", help="The person's email."),
+    phone: str = typer.Option(None, "--phone", help="The person's phone number."),
+    user_id: str = typer.Option(None, "--user-id", help="The product's id of the person."),
+    source: str = typer.Option(
+        "admin", "--source", help="product or admin (verified), or privacy_center, email, api."
+    ),
+    details: str = typer.Option(
+        None, "--details", help='JSON: {"purposes": [...]}, {"corrections": {...}}, ...'
+    ),
+    policy: PolicyOption = DEFAULT_POLICY,
+    database: DatabaseOption = DEFAULT_URL,
+    as_json: JsonOption = False,
+) -> None:
+    """Receive a request for the person named by one identity."""
+    given = [(k, v) for k, v in (("email", email), ("phone", phone), ("user_id", user_id)) if v]
+    if len(given) != 1:
+        raise typer.BadParameter("name the person by exactly one of --email, --phone, --user-id")
+    try:
+        parsed = json.loads(details) if details else None
+    except ValueError:
+        raise typer.BadParameter("--details is not valid JSON") from None
+    tutela = open_tutela_or_exit(policy, database)
+    with handled(), tutela:
+        request = Requests(tutela).create(kind, given[0], source=source, details=parsed)
+        _show(request, as_json)
+
+
+@app.command("show")
+def show(
+    request_id: str = typer.Argument(..., help="The request id (req_...)."),
+    trail: bool = typer.Option(False, "--trail", help="Also print the audit trail."),
+    policy: PolicyOption = DEFAULT_POLICY,
+    database: DatabaseOption = DEFAULT_URL,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a request, and with --trail every transition it went through."""
+    tutela = open_tutela_or_exit(policy, database)
+    with handled(), tutela:
+        requests = Requests(tutela)
+        _show(requests.get(request_id), as_json)
+        if trail:
+            for event in requests.trail(request_id):
+                fields = {k: v for k, v in event.items() if k not in ("at", "hash", "kind")}
+                typer.echo(f"{event['at'].isoformat()} {event['kind']} {json.dumps(fields)}")
+
+
+@app.command("list")
+def list_requests(
+    state: RequestState = typer.Option(None, "--state", help="Only requests in this state."),
+    policy: PolicyOption = DEFAULT_POLICY,
+    database: DatabaseOption = DEFAULT_URL,
+) -> None:
+    """The request queue, by due date; overdue ones are marked."""
+    tutela = open_tutela_or_exit(policy, database)
+    with handled(), tutela:
+        for r in Requests(tutela).list(state=state, limit=1000):
+            mark = " OVERDUE" if r.overdue else ""
+            typer.echo(f"{r.due_on} {r.id} {r.type.value} {r.state.value}{mark}")
+
+
+@app.command("approve")
+def approve(
+    request_id: str = typer.Argument(..., help="The request id."),
+    actor: str = typer.Option(..., "--actor", help="Who approves (recorded in the trail)."),
+    policy: PolicyOption = DEFAULT_POLICY,
+    database: DatabaseOption = DEFAULT_URL,
+) -> None:
+    """Approve a request waiting for a decision."""
+    tutela = open_tutela_or_exit(policy, database)
+    with handled(), tutela:
+        _show(Requests(tutela).approve(request_id, actor=actor), False)
+
+
+@app.command("deny")
+def deny(
+    request_id: str = typer.Argument(..., help="The request id."),
+    reason: str = typer.Option(..., "--reason", help="Why; the person is told."),
+    actor: str = typer.Option(..., "--actor", help="Who denies (recorded in the trail)."),
+    policy: PolicyOption = DEFAULT_POLICY,
+    database: DatabaseOption = DEFAULT_URL,
+) -> None:
+    """Deny a request, with the reason the person is told."""
+    tutela = open_tutela_or_exit(policy, database)
+    with handled(), tutela:
+        _show(Requests(tutela).deny(request_id, reason, actor=actor), False)
+
+
+@app.command("extend")
+def extend(
+    request_id: str = typer.Argument(..., help="The request id."),
+    reason: str = typer.Option(..., "--reason", help="Why; the person is told."),
+    actor: str = typer.Option(..., "--actor", help="Who extends (recorded in the trail)."),
+    policy: PolicyOption = DEFAULT_POLICY,
+    database: DatabaseOption = DEFAULT_URL,
+) -> None:
+    """Extend the deadline once, within the first period, with a reason."""
+    tutela = open_tutela_or_exit(policy, database)
+    with handled(), tutela:
+        _show(Requests(tutela).extend(request_id, reason, actor=actor), False)
+
+
+@app.command("cancel")
+def cancel(
+    request_id: str = typer.Argument(..., help="The request id."),
+    actor: str = typer.Option(..., "--actor", help="Who cancels (recorded in the trail)."),
+    policy: PolicyOption = DEFAULT_POLICY,
+    database: DatabaseOption = DEFAULT_URL,
+) -> None:
+    """Cancel a request that has not run."""
+    tutela = open_tutela_or_exit(policy, database)
+    with handled(), tutela:
+        _show(Requests(tutela).cancel(request_id, actor=actor), False)
+
+
+@app.command("run")
+def run(
+    request_id: str = typer.Argument(..., help="The request id."),
+    now: bool = typer.Option(
+        False, "--now", help="Run it in this process instead of queueing it for the workers."
+    ),
+    policy: PolicyOption = DEFAULT_POLICY,
+    database: DatabaseOption = DEFAULT_URL,
+) -> None:
+    """Queue an approved request for the workers (or run it here with --now)."""
+    tutela = open_tutela_or_exit(policy, database)
+    with handled(), tutela:
+        request = Requests(tutela).get(request_id)
+        if request.state is not RequestState.approved and request.state is not RequestState.failed:
+            typer.echo(f"request {request_id} is {request.state.value}, not approved", err=True)
+            raise typer.Exit(EXIT_FOUND)
+        if now:
+            _show(Runner(tutela).run(request_id), False)
+            return
+        from tutela.jobs import enqueue
+
+        enqueue(database, request_id)
+        typer.echo(f"queued {request_id}")
+
+
+@app.command("plan")
+def plan(
+    kind: str = typer.Argument("erasure", help="access or erasure"),
+    policy: PolicyOption = DEFAULT_POLICY,
+) -> None:
+    """Print the plan a request follows, collection by collection, with how rows are found."""
+    from tutela.policy import load
+
+    with handled():
+        loaded = load(policy)
+        if kind == "access":
+            for read in plan_access(loaded).steps:
+                _print_read(read)
+            return
+        for step in plan_erasure(loaded).steps:
+            node = step.read.node
+            fields = ", ".join(f"{a.field}={a.strategy}" for a in step.fields)
+            hold = f" kept by {step.hold.law} ({step.hold.duration})" if step.hold else ""
+            scrub = f" scrub: {', '.join(step.scrub_fields)}" if step.scrub_fields else ""
+            typer.echo(f"{node[0]}.{node[1]}: {step.action}{hold} {fields}{scrub}".rstrip())
+            _print_read(step.read, indent="    ")
+
+
+def _print_read(read: Any, indent: str = "") -> None:
+    node = read.node
+    ways = [f"{f} = the person's {k}" for f, k in read.identity_fields]
+    ways += [
+        f"{e.child_field} IN (SELECT {e.parent_field} FROM {e.parent[1]} WHERE <theirs>)"
+        for e in read.edges
+    ]
+    label = f"{node[0]}.{node[1]}" if not indent else "found by"
+    typer.echo(f"{indent}{label}: {' OR '.join(ways)}")
+
+
+def worker(
+    policy: PolicyOption = DEFAULT_POLICY,
+    database: DatabaseOption = DEFAULT_URL,
+    worker_id: str = typer.Option(
+        None, "--id", help="A stable name: a restarted worker resumes what it was doing."
+    ),
+    pause: float = typer.Option(
+        0.0, "--step-pause", min=0.0, help="Seconds to wait before each collection step."
+    ),
+    concurrency: int = typer.Option(1, "--concurrency", min=1, help="Requests at a time."),
+) -> None:
+    """Run queued requests durably until stopped (SIGTERM or Ctrl-C)."""
+    from tutela.jobs import start_worker
+
+    tutela = open_tutela_or_exit(policy, database)
+    with handled():
+        start_worker(tutela, database, worker=worker_id, pause=pause, concurrency=concurrency)
+    typer.echo(f"worker {worker_id or 'default'} started at {dt.datetime.now(dt.UTC).isoformat()}")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        tutela.close()

@@ -1,0 +1,193 @@
+"""Durable execution of requests with DBOS: each collection of an erasure is a step.
+
+DBOS records every finished step in its system database (SQLite beside a
+SQLite ledger, or a ``dbos`` schema in PostgreSQL). A worker killed in the
+middle of an erasure resumes, when started again with the same worker id, at
+the step it was in; steps are idempotent, so the one that was cut short runs
+again without changing anything twice. Several workers share one queue on
+PostgreSQL; each request runs exactly once (its workflow id is the request id).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from dbos import DBOS, DBOSClient, DBOSConfig, EnqueueOptions, SetWorkflowID
+from sqlalchemy.engine import make_url
+
+from tutela import __version__
+from tutela.engine import Tutela
+from tutela.errors import TutelaError
+from tutela.requests.model import RequestType
+from tutela.requests.runner import Runner
+
+__all__ = ["QUEUE", "enqueue", "start_worker", "system_database_url"]
+
+QUEUE = "tutela-requests"
+WORKFLOW = "tutela_request"
+
+_runner: Runner | None = None
+_pause = 0.0
+
+
+def system_database_url(ledger_url: str) -> str:
+    """Where DBOS keeps its records: a SQLite file beside a SQLite ledger, or the same
+    PostgreSQL database (DBOS uses its own ``dbos`` schema there)."""
+    url = make_url(ledger_url)
+    if url.drivername.startswith("sqlite"):
+        database = url.database or "tutela.sqlite3"
+        path = Path(database)
+        return f"sqlite:///{path.with_name(path.stem + '-jobs.sqlite3')}"
+    if url.drivername.startswith("postgresql"):
+        # DBOS connects with its own driver; drop the schema search_path option so its
+        # tables land in the dbos schema, and keep everything else.
+        query = {k: v for k, v in url.query.items() if k != "options"}
+        return url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
+    raise TutelaError(f"durable execution needs SQLite or PostgreSQL, not {url.drivername}")
+
+
+def _config(ledger_url: str, worker: str) -> DBOSConfig:
+    return {
+        "name": "tutela",
+        "system_database_url": system_database_url(ledger_url),
+        # Workflows recover only under the same version and executor id: pin both so a
+        # restarted worker picks up exactly what it was doing.
+        "application_version": __version__,
+        "executor_id": worker,
+        "log_level": "WARNING",
+    }
+
+
+def _current() -> Runner:
+    if _runner is None:
+        raise TutelaError("no worker is running in this process")
+    return _runner
+
+
+# ---------------------------------------------------------------- steps
+
+
+@DBOS.step()
+def _start(request_id: str) -> str:
+    return _current().start(request_id).type.value
+
+
+@DBOS.step()
+def _prepare(request_id: str) -> dict[str, Any]:
+    runner = _current()
+    return {
+        "prepared": runner.prepare_erasure(runner.requests.get(request_id)),
+        "collections": [list(node) for node in runner.erasure_steps()],
+    }
+
+
+@DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=0.5, backoff_rate=2.0)
+def _erase(request_id: str, node: Sequence[str], prepared: Mapping[str, Any]) -> dict[str, Any]:
+    if _pause:
+        time.sleep(_pause)
+    return _current().erase_collection((node[0], node[1]), prepared)
+
+
+@DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=0.5, backoff_rate=2.0)
+def _execute(request_id: str) -> dict[str, Any]:
+    runner = _current()
+    return runner.execute(runner.requests.get(request_id))
+
+
+@DBOS.step()
+def _finish_erasure(request_id: str, reports: list[dict[str, Any]]) -> dict[str, Any]:
+    runner = _current()
+    return runner.finish_erasure(runner.requests.get(request_id), reports)
+
+
+@DBOS.step()
+def _complete(request_id: str, result: dict[str, Any]) -> str:
+    return _current().complete(request_id, result).state.value
+
+
+@DBOS.step()
+def _fail(request_id: str, reason: str) -> str:
+    return _current().fail(request_id, reason).state.value
+
+
+@DBOS.workflow(name=WORKFLOW)
+def request_workflow(request_id: str) -> str:
+    """Run one request durably: start, its steps, and its end."""
+    kind = RequestType(_start(request_id))
+    where = "the request"
+    try:
+        if kind is RequestType.erasure:
+            plan = _prepare(request_id)
+            reports = []
+            for node in plan["collections"]:
+                where = f"step {node[0]}.{node[1]}"
+                reports.append(_erase(request_id, node, plan["prepared"]))
+            where = "the ledger update"
+            result = _finish_erasure(request_id, reports)
+        else:
+            result = _execute(request_id)
+    except Exception as exc:
+        # After its retries a step's error arrives wrapped by DBOS; name the step
+        # ourselves, and keep only the error's class (messages may quote rows).
+        cause = exc.__cause__ or exc
+        detail = str(cause) if isinstance(cause, TutelaError) else type(cause).__name__
+        return _fail(request_id, f"{where} failed after retries: {detail}")
+    return _complete(request_id, result)
+
+
+# ---------------------------------------------------------------- running
+
+
+def start_worker(
+    tutela: Tutela,
+    ledger_url: str,
+    *,
+    worker: str | None = None,
+    runner: Runner | None = None,
+    pause: float = 0.0,
+    concurrency: int = 1,
+) -> None:
+    """Start DBOS in this process and take requests from the queue (returns at once;
+    the queue is served by background threads until the process ends)."""
+    global _runner, _pause
+    _runner = runner or Runner(tutela)
+    _pause = pause
+    DBOS(config=_config(ledger_url, worker or f"{socket.gethostname()}-worker"))
+    DBOS.launch()
+    DBOS.register_queue(QUEUE, worker_concurrency=concurrency, polling_interval_sec=0.25)
+
+
+def enqueue(ledger_url: str, request_id: str) -> None:
+    """Put an approved request on the queue for the workers (from any process)."""
+    client = DBOSClient(system_database_url=system_database_url(ledger_url))
+    try:
+        options: EnqueueOptions = {
+            "queue_name": QUEUE,
+            "workflow_name": WORKFLOW,
+            "workflow_id": request_id,
+            "app_version": __version__,
+        }
+        client.enqueue(options, request_id)
+    finally:
+        client.destroy()
+
+
+def run_in_process(request_id: str) -> str:
+    """Start a request's workflow in this (worker) process and wait for it."""
+    with SetWorkflowID(request_id):
+        handle = DBOS.start_workflow(request_workflow, request_id)
+    return str(handle.get_result())
+
+
+def worker_pause_from_env() -> float:
+    """Seconds to wait before each collection step (``TUTELA_STEP_PAUSE``), to spread the
+    load an erasure puts on production databases."""
+    try:
+        return max(0.0, float(os.environ.get("TUTELA_STEP_PAUSE", "0")))
+    except ValueError:
+        return 0.0
