@@ -11,13 +11,21 @@ PostgreSQL; each request runs exactly once (its workflow id is the request id).
 from __future__ import annotations
 
 import os
+import re
 import socket
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from dbos import DBOS, DBOSClient, DBOSConfig, EnqueueOptions, SetWorkflowID
+from dbos import (
+    DBOS,
+    DBOSClient,
+    DBOSConfig,
+    EnqueueOptions,
+    SetWorkflowID,
+    run_dbos_database_migrations,
+)
 from sqlalchemy.engine import make_url
 
 from tutela import __version__
@@ -26,7 +34,7 @@ from tutela.errors import TutelaError
 from tutela.requests.model import RequestType
 from tutela.requests.runner import Runner
 
-__all__ = ["QUEUE", "enqueue", "start_worker", "system_database_url"]
+__all__ = ["QUEUE", "enqueue", "start_worker", "system_database_url", "system_schema"]
 
 QUEUE = "tutela-requests"
 WORKFLOW = "tutela_request"
@@ -37,18 +45,26 @@ _pause = 0.0
 
 def system_database_url(ledger_url: str) -> str:
     """Where DBOS keeps its records: a SQLite file beside a SQLite ledger, or the same
-    PostgreSQL database (DBOS uses its own ``dbos`` schema there)."""
+    PostgreSQL database (in a schema of its own, see :func:`system_schema`)."""
     url = make_url(ledger_url)
     if url.drivername.startswith("sqlite"):
         database = url.database or "tutela.sqlite3"
         path = Path(database)
         return f"sqlite:///{path.with_name(path.stem + '-jobs.sqlite3')}"
     if url.drivername.startswith("postgresql"):
-        # DBOS connects with its own driver; drop the schema search_path option so its
-        # tables land in the dbos schema, and keep everything else.
+        # DBOS connects with its own engine; the ledger's search_path option is dropped
+        # so that DBOS finds its tables in its own schema.
         query = {k: v for k, v in url.query.items() if k != "options"}
         return url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
     raise TutelaError(f"durable execution needs SQLite or PostgreSQL, not {url.drivername}")
+
+
+def system_schema(ledger_url: str) -> str:
+    """DBOS's schema on PostgreSQL: ``<ledger schema>_jobs`` when the ledger lives in a
+    schema of its own (``options=-csearch_path=...``), else ``dbos``."""
+    options = str(make_url(ledger_url).query.get("options", ""))
+    match = re.search(r"search_path=([A-Za-z_][A-Za-z0-9_]*)", options)
+    return f"{match.group(1)}_jobs" if match else "dbos"
 
 
 def _config(ledger_url: str, worker: str) -> DBOSConfig:
@@ -60,6 +76,7 @@ def _config(ledger_url: str, worker: str) -> DBOSConfig:
         "application_version": __version__,
         "executor_id": worker,
         "log_level": "WARNING",
+        "dbos_system_schema": system_schema(ledger_url),
     }
 
 
@@ -164,7 +181,13 @@ def start_worker(
 
 def enqueue(ledger_url: str, request_id: str) -> None:
     """Put an approved request on the queue for the workers (from any process)."""
-    client = DBOSClient(system_database_url=system_database_url(ledger_url))
+    # The queue's tables may not exist yet if no worker has started: create them
+    # (idempotent), so a request queued first is simply waiting when a worker comes.
+    run_dbos_database_migrations(system_database_url(ledger_url), schema=system_schema(ledger_url))
+    client = DBOSClient(
+        system_database_url=system_database_url(ledger_url),
+        dbos_system_schema=system_schema(ledger_url),
+    )
     try:
         options: EnqueueOptions = {
             "queue_name": QUEUE,

@@ -113,6 +113,8 @@ def plan_access(policy: Policy, graph: Graph | None = None) -> AccessPlan:
 
 
 def _field_action(fld: DatasetField) -> FieldAction | None:
+    if fld.primary_key:
+        return None  # a key identifies the row, not the person; masking it breaks links
     erase = fld.erase
     if erase is None:
         if not fld.personal or fld.primary_key:
