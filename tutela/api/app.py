@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tutela import __version__
-from tutela.api import consents, decisions, health, preferences, subjects, unsubscribe
+from tutela.api import (
+    consents,
+    decisions,
+    health,
+    preferences,
+    requests,
+    subjects,
+    unsubscribe,
+)
 from tutela.api.errors import install_error_handlers
 from tutela.api.metrics import Metrics
 from tutela.api.middleware import BodyLimitMiddleware, FailClosedMiddleware, MetricsMiddleware
@@ -37,7 +45,7 @@ def create_app(tutela: Tutela, *, settings: ApiSettings | None = None) -> FastAP
     app.state.metrics = metrics = Metrics()
     app.state.keys = KeyCache(tutela.engine, ttl=settings.key_cache_seconds)
     install_error_handlers(app)
-    for module in (subjects, consents, decisions, preferences, unsubscribe, health):
+    for module in (subjects, consents, decisions, preferences, requests, unsubscribe, health):
         app.include_router(module.router)
     # Added innermost first: Starlette wraps each new middleware around the previous ones.
     app.add_middleware(FailClosedMiddleware)

@@ -26,6 +26,11 @@ class ApiSettings:
     """How long an unsubscribe link works; mail is read long after it was sent."""
     public_url: str | None = None
     """Base URL of the public unsubscribe routes (default: the URL the request came to)."""
+    download_lifetime: dt.timedelta = dt.timedelta(days=7)
+    """How long a package download link works."""
+    run_requests_inline: bool = False
+    """Run requests in the server process (tests, small installations) instead of
+    queueing them for ``tutela worker``."""
     key_cache_seconds: float = 2.0
     """How long a verified API key is trusted without asking the database again: a
     revoked key stops working within this time."""
