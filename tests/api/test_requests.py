@@ -84,7 +84,7 @@ def test_erasure_over_http_and_trail(shop_client: TestClient) -> None:
     kept = [c for c in done["result"]["collections"] if c["kept_because"]]
     assert kept and "Bokföringslagen" in kept[0]["kept_because"]
     trail = shop_client.get(f"/v1/requests/{created['id']}/trail").json()
-    assert [e["kind"] for e in trail][0] == "request.received"
+    assert trail[0]["kind"] == "request.received"
     assert all(len(e["hash"]) == 64 for e in trail)
     again = shop_client.post(f"/v1/requests/{created['id']}:run")
     assert again.status_code == 409
