@@ -15,8 +15,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import redis
 from sqlalchemy import Engine, update
 
+from tutela.connectors.redis import RedisConnector
 from tutela.connectors.sql import Identities, SqlConnector
 from tutela.decide import AccountStatus
 from tutela.engine import Tutela
@@ -40,7 +42,7 @@ class Runner:
         self,
         tutela: Tutela,
         *,
-        connections: Mapping[str, Engine | str] | None = None,
+        connections: Mapping[str, Engine | redis.Redis | str] | None = None,
         packages: Path | None = None,
         pseudonym_key: bytes | None = None,
     ) -> None:
@@ -51,8 +53,14 @@ class Runner:
         key = pseudonym_key or os.environ.get(PSEUDONYM_KEY_ENV, "").encode()
         self._key = key or None
         self._engines: dict[str, Engine] = {}
+        self._redis: dict[str, redis.Redis] = {}
         for name, value in (connections or {}).items():
-            self._engines[name] = open_engine(value) if isinstance(value, str) else value
+            if isinstance(value, redis.Redis):
+                self._redis[name] = value
+            elif isinstance(value, str) and self._is_redis(name):
+                self._redis[name] = redis.Redis.from_url(value)
+            else:
+                self._engines[name] = open_engine(value) if isinstance(value, str) else value
 
     # ------------------------------------------------------------ connections
 
@@ -75,6 +83,26 @@ class Runner:
 
     def _sql_nodes(self, nodes: Sequence[Node]) -> list[Node]:
         return [n for n in nodes if self.graph.datasets[n[0]].type == "sql"]
+
+    # ------------------------------------------------------------ redis datasets
+
+    def _is_redis(self, dataset: str) -> bool:
+        spec = self.graph.datasets.get(dataset)
+        return spec is not None and spec.type == "redis"
+
+    def redis_connector(self, dataset: str) -> RedisConnector:
+        """The connector of a Redis dataset, opened from its environment variable."""
+        if not self._is_redis(dataset):
+            raise ConnectorError(f"dataset {dataset!r} is not a Redis dataset")
+        if dataset not in self._redis:
+            spec = self.graph.datasets[dataset]
+            url = os.environ.get(spec.connection)
+            if not url:
+                raise ConnectorError(
+                    f"dataset {dataset!r}: the environment variable {spec.connection} is not set"
+                )
+            self._redis[dataset] = redis.Redis.from_url(url)
+        return RedisConnector(dataset, self._redis[dataset], self.graph)
 
     # ------------------------------------------------------------ identities
 
@@ -183,6 +211,14 @@ class Runner:
 
         def collections() -> Iterator[tuple[str, str, Any]]:
             for step in plan.steps:
+                if self._is_redis(step.node[0]):
+                    redis_connector = self.redis_connector(step.node[0])
+                    yield (
+                        step.node[0],
+                        step.node[1],
+                        lambda r=redis_connector, s=step: r.read(s, identities, external),
+                    )
+                    continue
                 if step.node not in self._sql_nodes([step.node]):
                     continue
                 connector = self.connector(step.node[0])
@@ -213,7 +249,11 @@ class Runner:
     def erasure_steps(self) -> list[Node]:
         """The collections erasure visits, children before parents."""
         plan = plan_erasure(self.tutela.policy, self.graph, self.tutela.taxonomy)
-        return [s.read.node for s in plan.steps if s.read.node in self._sql_nodes([s.read.node])]
+        return [
+            s.read.node
+            for s in plan.steps
+            if s.read.node in self._sql_nodes([s.read.node]) or self._is_redis(s.read.node[0])
+        ]
 
     def prepare_erasure(self, request: Request) -> dict[str, Any]:
         """Everything the collection steps need, computed before anything changes: the
@@ -235,7 +275,11 @@ class Runner:
         plan = plan_erasure(self.tutela.policy, self.graph, self.tutela.taxonomy)
         step = next(s for s in plan.steps if s.read.node == tuple(node))
         external = {(tuple(n), f): v for n, f, v in prepared["external"]}
-        connector = self.connector(step.read.node[0])
+        connector: SqlConnector | RedisConnector
+        if self._is_redis(step.read.node[0]):
+            connector = self.redis_connector(step.read.node[0])
+        else:
+            connector = self.connector(step.read.node[0])
         try:
             report = connector.erase(
                 step,
