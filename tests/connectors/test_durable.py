@@ -194,3 +194,47 @@ def test_two_workers_fifty_requests_once_each(tmp_path: Path, pg_schemas: tuple[
                 == 0
             )
         assert list(tutela.ledger.verify()) == []
+
+
+def test_serve_runs_queued_requests_itself_on_sqlite(tmp_path: Path) -> None:
+    import socket
+
+    policy_file = write_policy(tmp_path)
+    ledger = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    product = f"sqlite:///{tmp_path / 'product.sqlite3'}"
+    seed(create_engine(product), shop_policy())
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with Tutela.open(policy=shop_policy(), database=ledger, upgrade=True) as tutela:
+        tutela.ledger.create_subject([("email", "anna@example.se"), ("user_id", "1")])
+        requests = Requests(tutela)
+        request = requests.create("erasure", ("email", "anna@example.se"), source="product")
+        env = {**os.environ, "APP_DATABASE_URL": product, "TUTELA_PSEUDONYM_KEY": KEY.decode()}
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tutela.cli",
+                "serve",
+                "--policy",
+                str(policy_file),
+                "--database",
+                ledger,
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            enqueue(ledger, request.id)
+            wait_for(
+                lambda: requests.get(request.id).state is RequestState.completed,
+                60,
+                "the embedded worker",
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=10)

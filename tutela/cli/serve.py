@@ -11,6 +11,7 @@ from tutela.cli.options import (
     DatabaseOption,
     PolicyOption,
     fail,
+    handled,
     open_tutela_or_exit,
 )
 
@@ -25,6 +26,12 @@ def serve(
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
     upgrade: bool = typer.Option(
         False, "--upgrade", help="Upgrade the ledger's schema first instead of refusing to start."
+    ),
+    worker: bool = typer.Option(
+        None,
+        "--worker/--no-worker",
+        help="Run queued requests in this process too (default: yes on SQLite, where one "
+        "process is the whole installation; on PostgreSQL run `tutela worker` instead).",
     ),
 ) -> None:
     """Serve the HTTP API and print the address of its documentation.
@@ -41,6 +48,13 @@ def serve(
     except ImportError as exc:
         tutela.close()
         fail(f"the HTTP API is not available in this installation: {exc}")
+    embedded = worker if worker is not None else tutela.engine.dialect.name == "sqlite"
+    if embedded:
+        from tutela.jobs import start_worker
+
+        with handled():
+            start_worker(tutela, database, worker="embedded")
+        typer.echo("Request worker: embedded")
     web = create_app(tutela)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"Tutela API on http://{shown}:{port}")
