@@ -9,9 +9,11 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from tests.conftest import ROOT
 from tests.connectors.test_sql import KEY, seed, shop_policy
 from tutela import Tutela
 from tutela.errors import RequestError
@@ -52,6 +54,9 @@ def test_access_package(setup: tuple[Tutela, Runner, Engine]) -> None:
         names = set(archive.namelist())
         assert {"data.json", "index.html", "app.users.csv", "app.invoices.csv"} <= names
         data = json.loads(archive.read("data.json"))
+        # The documented schema holds for what we write.
+        schema = json.loads((ROOT / "docs" / "access-package.schema.json").read_text())
+        jsonschema.validate(data, schema)
         users = data["collections"]["app.users"]
         assert users["rows"] == [{"id": 1, "email": "ANNA@EXAMPLE.SE", "name": "Anna Söderberg"}]
         assert users["fields"]["email"]["categories"] == ["user.contact.email"]
