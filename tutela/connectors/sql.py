@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import time
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
 from tutela.errors import ConnectorError
@@ -53,6 +54,9 @@ Identities = Mapping[str, Sequence[str]]
 """The person's identifiers by kind: ``{"email": [...], "user_id": [...], "phone": [...]}``."""
 
 REDACTED = "[erased]"
+RETRIES = 3
+"""Attempts per collection when the connection drops."""
+RETRY_DELAY = 0.2
 SCRUB_BATCH = 1_000
 
 
@@ -233,43 +237,64 @@ class SqlConnector:
         """
         node = step.read.node
         table = self.table(node[1])
-        report = CollectionReport(self.dataset, node[1], step.action)
         where = self.selector(node, identities, external)
-        try:
-            with self.engine.begin() as conn:
-                if step.scrub_fields and scrub_terms:
-                    own = [*scrub_terms, *own_terms]
-                    report.rows_scrubbed = self._scrub(conn, table, step.scrub_fields, own, where)
-                    report.rows_scrubbed += self._scrub(
-                        conn, table, step.scrub_fields, scrub_terms, None
-                    )
-                if step.action == "delete":
-                    removal = delete(table).where(where)
-                    report.rows_deleted = conn.execute(removal).rowcount
-                    report.statements.append(_sql(removal, conn))
-                else:
-                    values = self._mask_values(conn, table, where, step.fields)
-                    if values:
-                        statement = update(table).where(where).values(values)
-                        count = conn.execute(statement).rowcount
-                        report.statements.append(_sql(statement, conn))
-                        report.fields_masked = tuple(values)
-                    else:
-                        count = conn.execute(
-                            select(func.count()).select_from(table).where(where)
-                        ).scalar_one()
-                    if step.action == "mask":
-                        report.rows_masked = count
-                    else:
-                        report.rows_kept = count
-                        if step.hold is not None:
-                            report.kept_because = f"{step.hold.law} ({step.hold.duration})"
-        except SQLAlchemyError as exc:
-            raise ConnectorError(
-                f"{self.dataset}.{node[1]}: erasure failed and was rolled back "
-                f"({type(exc).__name__})"
-            ) from exc
-        return report
+        delay = RETRY_DELAY
+        for attempt in range(1, RETRIES + 1):
+            report = CollectionReport(self.dataset, node[1], step.action)
+            try:
+                with self.engine.begin() as conn:
+                    self._erase_in(conn, step, table, where, report, scrub_terms, own_terms)
+                return report
+            except (OperationalError, InterfaceError) as exc:
+                # A dropped connection rolls the transaction back whole: try again on a
+                # fresh one, a few times, before giving up on this collection.
+                if attempt == RETRIES:
+                    raise ConnectorError(
+                        f"{self.dataset}.{node[1]}: erasure failed {RETRIES} times and was "
+                        f"rolled back each time ({type(exc).__name__})"
+                    ) from exc
+                time.sleep(delay)
+                delay *= 2
+            except SQLAlchemyError as exc:
+                raise ConnectorError(
+                    f"{self.dataset}.{node[1]}: erasure failed and was rolled back "
+                    f"({type(exc).__name__})"
+                ) from exc
+        raise AssertionError("unreachable")
+
+    def _erase_in(
+        self,
+        conn: Any,
+        step: ErasureStep,
+        table: Table,
+        where: ColumnElement[bool],
+        report: CollectionReport,
+        scrub_terms: Sequence[str],
+        own_terms: Sequence[str],
+    ) -> None:
+        if step.scrub_fields and scrub_terms:
+            own = [*scrub_terms, *own_terms]
+            report.rows_scrubbed = self._scrub(conn, table, step.scrub_fields, own, where)
+            report.rows_scrubbed += self._scrub(conn, table, step.scrub_fields, scrub_terms, None)
+        if step.action == "delete":
+            removal = delete(table).where(where)
+            report.rows_deleted = conn.execute(removal).rowcount
+            report.statements.append(_sql(removal, conn))
+            return
+        values = self._mask_values(conn, table, where, step.fields)
+        if values:
+            statement = update(table).where(where).values(values)
+            count = conn.execute(statement).rowcount
+            report.statements.append(_sql(statement, conn))
+            report.fields_masked = tuple(values)
+        else:
+            count = conn.execute(select(func.count()).select_from(table).where(where)).scalar_one()
+        if step.action == "mask":
+            report.rows_masked = count
+        else:
+            report.rows_kept = count
+            if step.hold is not None:
+                report.kept_because = f"{step.hold.law} ({step.hold.duration})"
 
     def _mask_values(
         self, conn: Any, table: Table, where: ColumnElement[bool], actions: Sequence[FieldAction]
