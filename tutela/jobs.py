@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,6 +32,7 @@ from sqlalchemy.engine import make_url
 from tutela import __version__
 from tutela.engine import Tutela
 from tutela.errors import TutelaError
+from tutela.requests.downloads import purge_packages
 from tutela.requests.model import RequestType
 from tutela.requests.runner import Runner
 
@@ -177,6 +179,26 @@ def start_worker(
     DBOS(config=_config(ledger_url, worker or f"{socket.gethostname()}-worker"))
     DBOS.launch()
     DBOS.register_queue(QUEUE, worker_concurrency=concurrency, polling_interval_sec=0.25)
+    threading.Thread(
+        target=_sweep, args=(_runner.packages, package_days_from_env()), daemon=True
+    ).start()
+
+
+def package_days_from_env() -> float:
+    """Days an access package is kept before it is deleted (``TUTELA_PACKAGE_DAYS``,
+    default 30)."""
+    try:
+        return max(0.0, float(os.environ.get("TUTELA_PACKAGE_DAYS", "30")))
+    except ValueError:
+        return 30.0
+
+
+def _sweep(folder: Path, days: float) -> None:
+    # Once an hour, for the life of the worker: packages hold personal data and are
+    # not kept longer than their download window needs.
+    while True:
+        purge_packages(folder, days=days)
+        time.sleep(3600)
 
 
 def enqueue(ledger_url: str, request_id: str) -> None:

@@ -196,3 +196,16 @@ def test_managed_accounts_wait_for_their_administrator(
     assert [r.id for r in requests.list(organisation=org)] == [request.id]
     denied = requests.deny(request.id, "the account holds team records", actor="admin@acme")
     assert denied.state is RequestState.denied and denied.reason
+
+
+def test_old_packages_are_purged(tmp_path: Path) -> None:
+    import os
+
+    from tutela.requests.downloads import purge_packages
+
+    old, new = tmp_path / "req_old.zip", tmp_path / "req_new.zip"
+    for path in (old, new):
+        path.write_bytes(b"PK")
+    os.utime(old, (1_000_000, 1_000_000))
+    assert purge_packages(tmp_path, days=30) == [old]
+    assert not old.exists() and new.exists()
