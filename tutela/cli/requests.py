@@ -196,24 +196,52 @@ def run(
 @app.command("plan")
 def plan(
     kind: str = typer.Argument("erasure", help="access or erasure"),
+    dialect: str = typer.Option(
+        "postgresql", "--dialect", help="SQL dialect of the statements: postgresql, mysql, sqlite."
+    ),
     policy: PolicyOption = DEFAULT_POLICY,
 ) -> None:
-    """Print the plan a request follows, collection by collection, with how rows are found."""
+    """Print the plan a request follows, collection by collection: how the person's rows
+    are found, what happens to them, and the statements that will run."""
+    from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+    from tutela.connectors.schema import dataset_metadata
+    from tutela.connectors.sql import SqlConnector
+    from tutela.plan import build_graph
     from tutela.policy import load
 
+    dialects = {"postgresql": postgresql, "mysql": mysql, "sqlite": sqlite}
+    if dialect not in dialects:
+        raise typer.BadParameter("--dialect is postgresql, mysql or sqlite")
     with handled():
         loaded = load(policy)
+        graph = build_graph(loaded)
         if kind == "access":
-            for read in plan_access(loaded).steps:
+            for read in plan_access(loaded, graph).steps:
                 _print_read(read)
             return
-        for step in plan_erasure(loaded).steps:
+        connectors = {
+            d.name: SqlConnector(
+                d.name, None, graph, pseudonym_key=b"plan", metadata=dataset_metadata(d)
+            )
+            for d in loaded.datasets
+            if d.type == "sql"
+        }
+        sql_dialect = dialects[dialect].dialect()
+        for step in plan_erasure(loaded, graph).steps:
             node = step.read.node
             fields = ", ".join(f"{a.field}={a.strategy}" for a in step.fields)
             hold = f" kept by {step.hold.law} ({step.hold.duration})" if step.hold else ""
             scrub = f" scrub: {', '.join(step.scrub_fields)}" if step.scrub_fields else ""
             typer.echo(f"{node[0]}.{node[1]}: {step.action}{hold} {fields}{scrub}".rstrip())
             _print_read(step.read, indent="    ")
+            if node[0] in connectors:
+                for statement in connectors[node[0]].statements(step, sql_dialect):
+                    typer.echo("    " + " ".join(statement.split()))
+            else:
+                pattern = loaded.datasets[[d.name for d in loaded.datasets].index(node[0])]
+                keys = graph.collections[node].key_pattern
+                typer.echo(f"    SCAN {keys or '?'} then UNLINK ({pattern.type})")
 
 
 def _print_read(read: Any, indent: str = "") -> None:

@@ -18,7 +18,7 @@ import time
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Engine,
@@ -125,12 +125,28 @@ def scrub_text(text: str, terms: Sequence[str]) -> str:
 class SqlConnector:
     """One SQL dataset of the product, reached through its engine."""
 
-    def __init__(self, dataset: str, engine: Engine, graph: Graph, *, pseudonym_key: bytes) -> None:
+    def __init__(
+        self,
+        dataset: str,
+        engine: Engine | None,
+        graph: Graph,
+        *,
+        pseudonym_key: bytes,
+        metadata: MetaData | None = None,
+    ) -> None:
         self.dataset = dataset
-        self.engine = engine
+        self._engine = engine
         self.graph = graph
         self.key = pseudonym_key
-        self._tables: dict[str, Table] = {}
+        # Tables as declared (for printing plans without a database), else reflected.
+        self._tables: dict[str, Table] = dict(metadata.tables) if metadata is not None else {}
+
+    @property
+    def engine(self) -> Engine:
+        """The product database's engine."""
+        if self._engine is None:
+            raise ConnectorError(f"dataset {self.dataset!r} has no database connection here")
+        return self._engine
 
     # ------------------------------------------------------------ schema
 
@@ -163,7 +179,10 @@ class SqlConnector:
             if not values:
                 continue
             column = table.c[fld]
-            if kind == "email":
+            if _PREVIEW in values:  # printing a plan: name the parameter, bind nothing
+                wanted = func.lower(column) if kind == "email" else column
+                terms.append(wanted.in_(bindparam(f"person_{kind}s", expanding=True)))
+            elif kind == "email":
                 terms.append(func.lower(column).in_([v.lower() for v in values]))
             else:
                 terms.append(column.in_(_coerce(column, values)))
@@ -177,7 +196,10 @@ class SqlConnector:
                 terms.append(child.in_(select(parent.c[edge.parent_field]).where(inner)))
             else:
                 values = list((external or {}).get((edge.parent, edge.parent_field), ()))
-                if values:
+                if _PREVIEW in values:
+                    name = f"{edge.parent[0]}_{edge.parent[1]}_{edge.parent_field}s"
+                    terms.append(child.in_(bindparam(name, expanding=True)))
+                elif values:
                     terms.append(child.in_(_coerce(child, values)))
         return or_(*terms) if terms else false()
 
@@ -194,6 +216,39 @@ class SqlConnector:
         query = select(table.c[fld]).where(self.selector(node, identities, external)).distinct()
         with self.engine.connect() as conn:
             return [v for v in conn.execute(query).scalars() if v is not None]
+
+    def statements(self, step: ErasureStep, dialect: Any) -> list[str]:
+        """The statements erasure runs for one collection, as SQL of ``dialect``, with the
+        person's identifiers as named parameters (``:email_1``...)."""
+        node = step.read.node
+        table = self.table(node[1])
+        kinds = {k for seeds in self.graph.seeds.values() for _, k in seeds}
+        external = {(e.parent, e.parent_field): [_PREVIEW] for e in self.graph.edges}
+        preview = cast(Identities, {k: [_PREVIEW] for k in sorted(kinds)})
+        where = self.selector(node, preview, external)
+        out = []
+        if step.scrub_fields:
+            columns = ", ".join(step.scrub_fields)
+            out.append(
+                f"-- every row whose {columns} mentions the person: "
+                f"UPDATE {node[1]} SET {columns} = <scrubbed> WHERE <primary key> = ... (batched)"
+            )
+        if step.action == "delete":
+            out.append(_shown(delete(table).where(where), dialect))
+            return out
+        values: dict[str, Any] = {}
+        for action in step.fields:
+            if action.strategy == "null":
+                values[action.field] = None
+            elif action.strategy == "replace":
+                values[action.field] = action.value
+            elif action.strategy == "pseudonymize":
+                values[action.field] = bindparam(f"pseudonym_of_{action.field}")
+        if values:
+            out.append(_shown(update(table).where(where).values(values), dialect))
+        if step.hold is not None:
+            out.append(f"-- rows kept: {step.hold.law} ({step.hold.duration})")
+        return out
 
     # ------------------------------------------------------------ access
 
@@ -369,6 +424,16 @@ class SqlConnector:
             for start in range(0, len(changes), SCRUB_BATCH):
                 conn.execute(statement, changes[start : start + SCRUB_BATCH])
         return len(changes)
+
+
+_PREVIEW = object()
+"""Stands for "the person's values" when a plan is printed rather than run."""
+
+
+def _shown(statement: Any, dialect: Any) -> str:
+    text = str(statement.compile(dialect=dialect))
+    # Expanding parameters print as __[POSTCOMPILE_name]; show them as :name.
+    return re.sub(r"\(?__\[POSTCOMPILE_(\w+)\]\)?", r"(:\1)", text)
 
 
 def _escape(text: str) -> str:
