@@ -37,6 +37,8 @@ __all__ = [
     "org_disabled_purposes",
     "organisations",
     "policy_versions",
+    "processor_attempts",
+    "processor_tasks",
     "requests",
     "streams",
     "subjects",
@@ -247,4 +249,42 @@ verification_codes = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_verification_codes_identity_hash", "identity_hash", "created_at"),
     Index("ix_verification_codes_address_hash", "address_hash", "created_at"),
+)
+
+# A request's steps outside the company: one per recipient that receives requests,
+# by signed webhook or as a manual task a person confirms.
+processor_tasks = Table(
+    "processor_tasks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("public_id", String(40), nullable=False, unique=True),
+    Column("request_id", Id, ForeignKey("requests.id"), nullable=False),
+    Column("recipient", String(200), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    # The same key on every delivery of the request to this recipient: a retry is
+    # never taken for a second request.
+    Column("idempotency_key", String(300), nullable=False, unique=True),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed_by", String(200), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("error", Text, nullable=True),
+    UniqueConstraint("request_id", "recipient"),
+    Index("ix_processor_tasks_status", "status"),
+)
+
+# Every delivery attempt of a webhook, with what came back.
+processor_attempts = Table(
+    "processor_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("task_id", Id, ForeignKey("processor_tasks.id"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("outcome", String(32), nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Index("ix_processor_attempts_task_id", "task_id"),
 )

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 from sqlalchemy import Engine, update
@@ -30,6 +30,10 @@ from tutela.requests.package import write_package
 from tutela.requests.rectify import find_field
 from tutela.requests.service import Request, Requests
 
+if TYPE_CHECKING:
+    # Only a type here: the processors module imports the request service.
+    from tutela.connectors.processors import Processors
+
 __all__ = ["Runner"]
 
 PSEUDONYM_KEY_ENV = "TUTELA_PSEUDONYM_KEY"
@@ -45,10 +49,13 @@ class Runner:
         connections: Mapping[str, Engine | redis.Redis | str] | None = None,
         packages: Path | None = None,
         pseudonym_key: bytes | None = None,
+        processors: Processors | None = None,
     ) -> None:
         self.tutela = tutela
         self.requests = Requests(tutela)
         self.graph: Graph = build_graph(tutela.policy)
+        # Processor steps (webhooks, manual tasks) run only when given: see complete().
+        self.processors = processors
         self.packages = packages or Path(os.environ.get("TUTELA_PACKAGES", "packages"))
         key = pseudonym_key or os.environ.get(PSEUDONYM_KEY_ENV, "").encode()
         self._key = key or None
@@ -150,10 +157,23 @@ class Runner:
         )
 
     def complete(self, request_id: str, result: Mapping[str, Any]) -> Request:
-        """Record the request's result and end it."""
-        return self.requests.transition(
-            request_id, RequestState.completed, actor="runner", result=result
-        )
+        """Record the request's result and end it: ``completed``, or ``partially_completed``
+        while processor steps (webhooks, manual tasks) are pending."""
+        target = RequestState.completed
+        if self.processors is not None:
+            request = self.requests.get(request_id)
+            try:
+                tasks = self.processors.dispatch(request, self.identities(request))
+            except TutelaError as exc:
+                self.fail(request_id, f"handing over to processors: {exc}")
+                raise
+            if tasks:
+                from tutela.connectors.processors import summary
+
+                result = {**result, "processors": summary(tasks)}
+            if any(not task.done for task in tasks):
+                target = RequestState.partially_completed
+        return self.requests.transition(request_id, target, actor="runner", result=result)
 
     def execute(self, request: Request) -> dict[str, Any]:
         """Carry out a running request's work in one go (durable execution splits it)."""
