@@ -57,6 +57,10 @@ def _register() -> None:
     app.add_typer(requests.app, name="requests")
     app.command("worker")(requests.worker)
 
+    from tutela.cli import demo
+
+    app.add_typer(demo.app, name="demo")
+
 
 _register()
 

@@ -63,8 +63,8 @@ ORDER = (
     "marketing_preferences", "audit_log",
 )  # fmt: skip
 
-Progress = Callable[[str, int], None]
-"""Called with a table name and how many rows were just written to it."""
+Progress = Callable[[str, int, int], None]
+"""Called with a table name, how many rows were just written to it, and the total to write."""
 
 
 def fold(value: str) -> str:
@@ -237,6 +237,7 @@ def _write(
         raise InputError(f"dataset {spec.name!r} lacks the sample's tables: {', '.join(missing)}")
     _drop(engine, [metadata.tables[t] for t in reversed(ORDER)])
     metadata.create_all(engine)
+    total = sum(len(v) for v in data.values())
     users = metadata.tables["users"]
     for name in ORDER:
         table = metadata.tables[name]
@@ -244,7 +245,7 @@ def _write(
         if name == "users":
             # Users and teams point at each other: users first without their team.
             values = [{**row, "managed_by_team_id": None} for row in values]
-        _insert(engine, table, values, progress)
+        _insert(engine, table, values, total, progress)
         if name == "teams":
             managed = [
                 {"b_id": row["id"], "b_team": row["managed_by_team_id"]}
@@ -262,7 +263,11 @@ def _write(
 
 
 def _insert(
-    engine: Engine, table: Table, values: list[dict[str, Any]], progress: Progress | None
+    engine: Engine,
+    table: Table,
+    values: list[dict[str, Any]],
+    total: int,
+    progress: Progress | None,
 ) -> None:
     statement = insert(table)
     for start in range(0, len(values), BATCH):
@@ -270,7 +275,7 @@ def _insert(
         with engine.begin() as conn:
             conn.execute(statement, chunk)
         if progress is not None:
-            progress(table.name, len(chunk))
+            progress(table.name, len(chunk), total)
 
 
 def _drop(engine: Engine, tables: Iterable[Table]) -> None:
@@ -548,7 +553,8 @@ class _Builder:
                 creator,
             )
             # Some people belong to a second team.
-            extra = [p for p in accounts if p not in members and rng.random() < 0.08]
+            picked = rng.sample(accounts, k=min(len(accounts), (len(members) + 3) // 4))
+            extra = [p for p in picked if p not in members]
             everyone = members + extra
             for i, member in enumerate(everyone):
                 self._row(
@@ -744,9 +750,11 @@ class _Builder:
         self, teams: list[dict[str, Any]], accounts: list[Person], outsiders: list[Person]
     ) -> None:
         rng = self.rng
-        boards = self.tables.get("boards", [])
+        boards_of: dict[int, list[int]] = {}
+        for board in self.tables.get("boards", []):
+            boards_of.setdefault(board["team_id"], []).append(board["id"])
         for team in teams:
-            team_boards = [b["id"] for b in boards if b["team_id"] == team["id"]]
+            team_boards = boards_of.get(team["id"], [])
             for _ in range(rng.randint(1, 3)):
                 inviter = rng.choice(team["members"])
                 if rng.random() < 0.5:
