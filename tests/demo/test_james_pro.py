@@ -36,6 +36,9 @@ USERS = 30
 FISCAL_LAW = "Algemene wet inzake rijksbelastingen"
 
 Snapshot = dict[str, dict[int, dict[str, Any]]]
+# The product database's part is done; recipients that take requests by hand (James
+# PRO names some) may still have their task open.
+DONE = (RequestState.completed, RequestState.partially_completed)
 
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -136,12 +139,18 @@ def test_access_finds_exactly_the_persons_rows(
     for person in chosen.values():
         request = requests.create("access", ("email", person.email.upper()), source="product")
         done = runner.run(request.id)
-        assert done.state is RequestState.completed and done.result is not None
+        assert done.state in DONE and done.result is not None
         expected = {t: sorted(keys) for t, keys in person.rows.items() if keys}
         assert _package_rows(done.result) == expected, person.key
         assert done.result["found"] is True
 
-    # Unknown to the ledger and to the product: completes, finds and reveals nothing.
+
+def test_unknown_identity_finds_and_reveals_nothing(
+    sample: tuple[Tutela, Runner, Engine, GroundTruth],
+) -> None:
+    """Unknown to the ledger and to the product: completes as "no data found"."""
+    tutela, runner, _, truth = sample
+    requests = Requests(tutela)
     request = requests.create("access", ("email", "nobody@jamespro.invalid"), source="product")
     assert request.subject is None
     done = runner.run(request.id)
@@ -203,7 +212,7 @@ def test_erasure_leaves_no_trace_and_touches_no_one_else(
         before = _snapshot(engine, metadata)
         request = Requests(tutela).create("erasure", ("email", person.email), source="product")
         done = runner.run(request.id)
-        assert done.state is RequestState.completed and done.result is not None
+        assert done.state in DONE and done.result is not None
         reports = {r["collection"]: r for r in done.result["collections"]}
         after = _snapshot(engine, metadata)
 
