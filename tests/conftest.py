@@ -63,6 +63,8 @@ BASE_POLICY: dict[str, Any] = {
             "service": "hosting",
             "countries": ["SE"],
             "purposes": ["provide_service"],
+            # It hosts the company's own databases, which requests reach directly.
+            "requests": "none",
         }
     ],
     "rights": {"erasure": "self_service"},

@@ -99,6 +99,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def status_for(exc: TutelaError) -> tuple[int, str]:
+    from tutela.connectors.processors import CallbackRejected
+    from tutela.requests.verification import TooManyCodes
+
     """The HTTP status and error code for an engine error."""
     if isinstance(exc, IdentityError):
         return 422, "invalid_identity"
@@ -108,6 +111,10 @@ def status_for(exc: TutelaError) -> tuple[int, str]:
         return 403, "invalid_link"
     if isinstance(exc, NotFound):
         return 404, "not_found"
+    if isinstance(exc, TooManyCodes):
+        return 429, "too_many_requests"
+    if isinstance(exc, CallbackRejected):
+        return 401, "unauthenticated"
     if isinstance(exc, LedgerError):
         return 409, "conflict"
     if isinstance(exc, RequestError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
@@ -14,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from tutela.api.deps import SettingsDep, TutelaDep, require_scope
 from tutela.api.errors import ERROR_RESPONSES, ApiError
 from tutela.api.schemas import SubjectRef
+from tutela.connectors.processors import Processors, Task
 from tutela.engine import Tutela
 from tutela.requests import Request as DsRequest
 from tutela.requests import Requests, RequestState, RequestType, Runner
@@ -231,3 +233,161 @@ def download(
     if path is None or not path.is_file():
         raise ApiError(410, "gone", "the package is no longer kept; ask for a new copy")
     return FileResponse(path, media_type="application/zip", filename=f"{request_id}.zip")
+
+
+# ---------------------------------------------------------------- verification
+
+
+class CodeIn(BaseModel):
+    """A code the person typed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=12, pattern=r"^[0-9 ]+$")
+
+
+class CodeSentPublic(BaseModel):
+    """The same answer whether or not the person is known."""
+
+    request_id: str
+    expires_at: dt.datetime
+    message: str
+
+
+class CodeCheckPublic(BaseModel):
+    """What became of the code."""
+
+    outcome: str
+    attempts_left: int
+    state: str | None = None
+
+
+@router.post(
+    "/requests/{request_id}/verification:send",
+    dependencies=_write,
+    summary="Mail a verification code",
+)
+def send_code(request_id: RequestId, tutela: TutelaDep, http: Request) -> CodeSentPublic:
+    """Mail a one-time code to the email the request names (15 minutes, five tries).
+    The answer is the same whether or not the person is known."""
+    Requests(tutela).get(request_id)  # 404 for a request that does not exist
+    client = http.client.host if http.client else None
+    sent = _verifier(tutela, mail=True).send_code(request_id, address_ip=client)
+    return CodeSentPublic(
+        request_id=sent.request_id, expires_at=sent.expires_at, message=sent.message
+    )
+
+
+class _NoMail:
+    # Checking a code sends nothing; a verifier still wants someone to send with.
+    def send(self, to: str, subject: str, body: str, *, language: str | None = None) -> None:
+        raise AssertionError("checking a code sends no mail")
+
+
+def _verifier(tutela: Tutela, *, mail: bool) -> Any:
+    from tutela.errors import ConnectorError
+    from tutela.requests.mail import Mailer
+    from tutela.requests.verification import SECRET_KEY_ENV, Verifier
+
+    if not os.environ.get(SECRET_KEY_ENV):
+        raise ApiError(503, "unavailable", "identity verification is not configured here")
+    try:
+        sender: Any = Mailer.from_env() if mail else _NoMail()
+    except ConnectorError:
+        raise ApiError(503, "unavailable", "sending mail is not configured here") from None
+    return Verifier(tutela, sender)
+
+
+@router.post(
+    "/requests/{request_id}/verification:check",
+    dependencies=_write,
+    summary="Check a verification code",
+)
+def check_code(request_id: RequestId, body: CodeIn, tutela: TutelaDep) -> CodeCheckPublic:
+    """Check the code the person entered; on success the request moves on."""
+    Requests(tutela).get(request_id)
+    checked = _verifier(tutela, mail=False).check_code(request_id, body.code)
+    return CodeCheckPublic(
+        outcome=checked.outcome.value,
+        attempts_left=checked.attempts_left,
+        state=checked.request.state.value if checked.request else None,
+    )
+
+
+# ---------------------------------------------------------------- processors
+
+
+class TaskPublic(BaseModel):
+    """A processor's part of a request: a webhook delivery or a manual task."""
+
+    id: str
+    request_id: str
+    recipient: str
+    channel: str
+    type: str
+    status: str
+    done: bool
+    confirmed_by: str | None
+    attempts: int
+
+
+class Confirmation(BaseModel):
+    """Who confirms a manual task, and what they did."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    actor: str = Field(min_length=1, max_length=200)
+    note: str = Field("", max_length=2000)
+
+
+def _task(task: Task) -> TaskPublic:
+    return TaskPublic(
+        id=task.id,
+        request_id=task.request_id,
+        recipient=task.recipient,
+        channel=task.channel,
+        type=task.type,
+        status=task.status.value,
+        done=task.done,
+        confirmed_by=task.confirmed_by,
+        attempts=task.attempts,
+    )
+
+
+@router.get("/tasks", dependencies=_read, summary="Processor tasks")
+def list_tasks(
+    tutela: TutelaDep,
+    request_id: Annotated[str | None, Query(pattern=r"^req_[0-9a-f]{20}$")] = None,
+) -> list[TaskPublic]:
+    """Webhook deliveries and manual tasks, of one request or all."""
+    return [_task(t) for t in Processors(tutela).tasks(request_id)]
+
+
+@router.post("/tasks/{task_id}:confirm", dependencies=_write, summary="Confirm a manual task")
+def confirm_task(
+    task_id: Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")],
+    body: Confirmation,
+    tutela: TutelaDep,
+) -> TaskPublic:
+    """A person confirms they carried out a recipient's part by hand."""
+    return _task(Processors(tutela).confirm_task(task_id, body.actor, body.note))
+
+
+@router.post(
+    "/callbacks/{request_id}/{recipient}",
+    summary="A processor's status callback",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
+async def callback(
+    request_id: RequestId,
+    recipient: Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Z0-9_]+$")],
+    http: Request,
+    tutela: TutelaDep,
+) -> None:
+    """A processor reports progress. No API key: the body must be signed with the
+    recipient's secret (``X-Tutela-Signature: sha256=...``); anything else changes nothing."""
+    body = await http.body()
+    signature = http.headers.get("x-tutela-signature")
+    await run_in_threadpool(
+        Processors(tutela).handle_callback, request_id, recipient, body, signature
+    )

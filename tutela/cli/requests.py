@@ -281,3 +281,37 @@ def worker(
         pass
     finally:
         tutela.close()
+
+
+@app.command("tasks")
+def tasks(
+    request_id: str = typer.Option(None, "--request", help="Only this request's tasks."),
+    policy: PolicyOption = DEFAULT_POLICY,
+    database: DatabaseOption = DEFAULT_URL,
+) -> None:
+    """Processor steps: webhook deliveries and manual tasks, with their status."""
+    from tutela.connectors.processors import Processors
+
+    tutela = open_tutela_or_exit(policy, database)
+    with handled(), tutela:
+        for task in Processors(tutela).tasks(request_id):
+            typer.echo(
+                f"{task.id} {task.request_id} {task.recipient!r} {task.channel} {task.status.value}"
+            )
+
+
+@app.command("confirm")
+def confirm(
+    task_id: str = typer.Argument(..., help="The task id."),
+    actor: str = typer.Option(..., "--actor", help="Who did it (recorded)."),
+    note: str = typer.Option("", "--note", help="What was done."),
+    policy: PolicyOption = DEFAULT_POLICY,
+    database: DatabaseOption = DEFAULT_URL,
+) -> None:
+    """Confirm a manual task for a recipient without an API."""
+    from tutela.connectors.processors import Processors
+
+    tutela = open_tutela_or_exit(policy, database)
+    with handled(), tutela:
+        task = Processors(tutela).confirm_task(task_id, actor, note)
+        typer.echo(f"{task.id} {task.status.value}")

@@ -54,8 +54,13 @@ class Runner:
         self.tutela = tutela
         self.requests = Requests(tutela)
         self.graph: Graph = build_graph(tutela.policy)
-        # Processor steps (webhooks, manual tasks) run only when given: see complete().
-        self.processors = processors
+        # Recipients that take requests (by webhook or as a manual task) get them when
+        # the company's own part is done: see complete().
+        if processors is None:
+            from tutela.connectors.processors import Processors as Handover
+
+            processors = Handover(tutela)
+        self.processors: Processors | None = processors
         self.packages = packages or Path(os.environ.get("TUTELA_PACKAGES", "packages"))
         key = pseudonym_key or os.environ.get(PSEUDONYM_KEY_ENV, "").encode()
         self._key = key or None
@@ -160,7 +165,10 @@ class Runner:
         """Record the request's result and end it: ``completed``, or ``partially_completed``
         while processor steps (webhooks, manual tasks) are pending."""
         target = RequestState.completed
-        if self.processors is not None:
+        # Nothing found for an identity nobody knows: the answer is "no data found",
+        # and nobody else is told about the person.
+        nobody = result.get("found") is False and self.requests.get(request_id).subject is None
+        if self.processors is not None and not nobody:
             request = self.requests.get(request_id)
             try:
                 tasks = self.processors.dispatch(request, self.identities(request))
@@ -281,8 +289,16 @@ class Runner:
         identities = self.identities(request)
         external = self._external(identities)
         names = self._names(identities, external)
-        terms = sorted({*names, *(v for vs in identities.values() for v in vs if len(v) >= 3)})
-        own = sorted({part for name in names for part in name.split() if len(part) >= 3})
+        # Others' text is scrubbed of the person's email, phone and full name. A user id
+        # ("123") or a lone short name would also hit unrelated words and numbers
+        # ("Invoice 1234", "teams"), so those are scrubbed only from the person's own rows.
+        full_names = [n for n in names if " " in n.strip() and len(n) >= 5]
+        shared = [v for k, vs in identities.items() if k in ("email", "phone") for v in vs]
+        terms = sorted({*full_names, *(v for v in shared if len(v) >= 5)})
+        own = sorted(
+            {part for name in names for part in name.split() if len(part) >= 3}
+            | {v for vs in identities.values() for v in vs if len(v) >= 3}
+        )
         return {
             "identities": identities,
             "external": [[list(k[0]), k[1], v] for k, v in external.items()],
