@@ -8,6 +8,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,23 +22,60 @@ from tests.connectors.test_sql import KEY, dump, seed, shop_policy
 from tutela import Tutela
 from tutela.connectors.schema import dataset_metadata
 from tutela.jobs import enqueue, system_schema
+from tutela.policy import load
 from tutela.requests import Requests, RequestState, Runner
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def write_policy(folder: Path) -> Path:
+def write_policy(folder: Path, *, webhook: bool = False) -> Path:
     path = folder / "policy.yaml"
     data = shop_policy().model_dump(mode="json", exclude_none=True)
+    if webhook:
+        data["recipients"].append(
+            {"name": "Mail Tool", "role": "processor", "countries": ["SE"], "requests": "webhook"}
+        )
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
 
 
-def start_worker(policy: Path, ledger: str, product: str, name: str, pause: float) -> Any:
+class Processor:
+    """A processor's endpoint on 127.0.0.1 that records every delivery it receives."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        received: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                received.append(self.headers.get("Idempotency-Key", ""))
+                self.send_response(202)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.received = received
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/dsr"
+
+
+def start_worker(
+    policy: Path,
+    ledger: str,
+    product: str,
+    name: str,
+    pause: float,
+    extra: dict[str, str] | None = None,
+) -> Any:
     env = {
         **os.environ,
         "APP_DATABASE_URL": product,
         "TUTELA_PSEUDONYM_KEY": KEY.decode(),
+        **(extra or {}),
     }
     command = [
         sys.executable,
@@ -65,8 +103,14 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
 
 
 def test_sigkill_mid_erasure_resumes(tmp_path: Path) -> None:
-    policy_file = write_policy(tmp_path)
-    policy = shop_policy()
+    policy_file = write_policy(tmp_path, webhook=True)
+    policy = load(policy_file)
+    processor = Processor()
+    hook = {
+        "TUTELA_PROCESSOR_MAIL_TOOL_URL": processor.url,
+        "TUTELA_PROCESSOR_MAIL_TOOL_SECRET": "processor-secret-" + "p" * 16,
+        "TUTELA_CALLBACK_URL": "http://127.0.0.1:9/v1/callbacks",
+    }
     ledger = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     product = f"sqlite:///{tmp_path / 'product.sqlite3'}"
     reference = f"sqlite:///{tmp_path / 'reference.sqlite3'}"
@@ -78,10 +122,15 @@ def test_sigkill_mid_erasure_resumes(tmp_path: Path) -> None:
         requests = Requests(tutela)
         # The same erasure, uninterrupted, on a copy of the product database.
         control = requests.create("erasure", ("email", "anna@example.se"), source="product")
-        Runner(tutela, connections={"app": reference}, pseudonym_key=KEY).run(control.id)
+        control_processor = Processor()
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("TUTELA_PROCESSOR_MAIL_TOOL_URL", control_processor.url)
+            for name in ("TUTELA_PROCESSOR_MAIL_TOOL_SECRET", "TUTELA_CALLBACK_URL"):
+                env.setenv(name, hook[name])
+            Runner(tutela, connections={"app": reference}, pseudonym_key=KEY).run(control.id)
         request = requests.create("erasure", ("email", "anna@example.se"), source="product")
 
-        worker = start_worker(policy_file, ledger, product, "w1", pause=1.5)
+        worker = start_worker(policy_file, ledger, product, "w1", pause=1.5, extra=hook)
         try:
             enqueue(ledger, request.id)
             engine = create_engine(product)
@@ -101,9 +150,9 @@ def test_sigkill_mid_erasure_resumes(tmp_path: Path) -> None:
             with engine.connect() as conn:  # stopped half way: her user row is still there
                 assert conn.execute(text("SELECT count(*) FROM users WHERE id = 1")).scalar() == 1
 
-            worker = start_worker(policy_file, ledger, product, "w1", pause=0)
+            worker = start_worker(policy_file, ledger, product, "w1", pause=0, extra=hook)
             wait_for(
-                lambda: requests.get(request.id).state is RequestState.completed,
+                lambda: requests.get(request.id).state is RequestState.partially_completed,
                 90,
                 "the resumed erasure",
             )
@@ -119,6 +168,9 @@ def test_sigkill_mid_erasure_resumes(tmp_path: Path) -> None:
         ]
         running = [e for e in requests.trail(request.id) if e.get("to") == "running"]
         assert len(running) == 1  # resuming did not start it a second time
+        # The processor heard of the request exactly once (it waits for its callback).
+        assert processor.received == [f"{request.id}:MAIL_TOOL"]
+        assert control_processor.received == [f"{control.id}:MAIL_TOOL"]
         assert list(tutela.ledger.verify()) == []
 
 
