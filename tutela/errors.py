@@ -5,12 +5,19 @@
     TutelaError
       InputError            input that cannot be read at all (missing file, bad encoding, too big)
       PolicyError           a policy file that can be read but is not valid; carries every problem
+      TaxonomyError         the taxonomy data is malformed, or an extension clashes with it
       LedgerError           the engine's own database refused or is in the wrong state
         SubjectNotFound     no subject, organisation or key by that name   (also a NotFound)
+      IdentityError         an identifier that cannot be normalised        (also a ValueError)
+      LinkError             an unsubscribe link that is altered, forged or expired
+      DownloadError         a package download link that is altered, forged or expired
       RequestError          a data subject request cannot move the way it was asked to
         RequestNotFound     no request by that id                          (also a NotFound)
+        TaskNotFound        no processor task by that id                   (also a NotFound)
+        TooManyCodes        verification codes asked for too often; carries retry_after
       ConnectorError        a product database, cache or processor failed
-      NotFound              something named does not exist (a mixin of the two above)
+        CallbackRejected    a processor callback whose signature or content does not hold
+      NotFound              something named does not exist (a mixin of the ones marked)
 
 Callers that only want to know "did Tutela refuse this?" catch ``TutelaError``.
 Adapters map the classes to exit codes and HTTP status codes in one place each.
@@ -21,15 +28,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "CallbackRejected",
     "ConnectorError",
+    "DownloadError",
+    "IdentityError",
     "InputError",
     "LedgerError",
+    "LinkError",
     "NotFound",
     "PolicyError",
     "Problem",
     "RequestError",
     "RequestNotFound",
     "SubjectNotFound",
+    "TaskNotFound",
+    "TaxonomyError",
+    "TooManyCodes",
     "TutelaError",
 ]
 
@@ -98,3 +112,39 @@ class SubjectNotFound(NotFound, LedgerError):
 
 class RequestNotFound(NotFound, RequestError):
     """No data subject request by that id."""
+
+
+class TaskNotFound(NotFound, RequestError):
+    """No processor task by that id."""
+
+
+class TooManyCodes(RequestError):
+    """Too many codes were asked for the same identity or from the same address lately.
+
+    The limit counts what was asked, never who exists, so refusing reveals nothing.
+    """
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        """Seconds until the oldest code in the window stops counting."""
+
+
+class CallbackRejected(ConnectorError):
+    """A processor's status callback whose signature or content does not hold."""
+
+
+class TaxonomyError(TutelaError):
+    """The taxonomy data is malformed, or an extension clashes with it."""
+
+
+class IdentityError(TutelaError, ValueError):
+    """An identifier that cannot be normalised (not an email, not a phone number...)."""
+
+
+class LinkError(TutelaError):
+    """A link that is malformed, altered, forged or expired."""
+
+
+class DownloadError(TutelaError):
+    """A download link that is malformed, altered, forged or expired."""

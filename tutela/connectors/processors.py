@@ -41,7 +41,7 @@ import httpx
 from sqlalchemy import Connection, func, insert, select, update
 
 from tutela.engine import Tutela
-from tutela.errors import ConnectorError, NotFound, RequestError
+from tutela.errors import CallbackRejected, ConnectorError, RequestError, TaskNotFound
 from tutela.ledger import tables as t
 from tutela.ledger.database import read, retrying
 from tutela.ledger.store import new_public_id
@@ -94,14 +94,6 @@ _RANK = {
 CALLBACK_STATUSES = frozenset(
     {TaskStatus.received, TaskStatus.processing, TaskStatus.completed, TaskStatus.failed}
 )
-
-
-class CallbackRejected(ConnectorError):
-    """A status callback whose signature or content does not hold; nothing was changed."""
-
-
-class TaskNotFound(NotFound, RequestError):
-    """No processor task by that id."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,17 +11,13 @@ import unicodedata
 
 import phonenumbers
 
-from tutela.errors import TutelaError
+from tutela.errors import IdentityError
 
 __all__ = ["IDENTITY_KINDS", "IdentityError", "normalise"]
 
 IDENTITY_KINDS = ("email", "phone", "user_id", "custom")
 MAX_LENGTH = 320
 """The longest identifier kept (the longest email address RFC 5321 allows)."""
-
-
-class IdentityError(TutelaError, ValueError):
-    """An identifier that cannot be normalised (not an email, not a phone number...)."""
 
 
 def normalise(kind: str, value: str, *, region: str | None = None) -> tuple[str, str]:

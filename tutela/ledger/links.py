@@ -23,17 +23,13 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from tutela.errors import TutelaError
+from tutela.errors import LinkError
 
 __all__ = ["LinkError", "UnsubscribeLink", "sign", "verify"]
 
 _VERSION = "v1"
 _CONTEXT = b"tutela/unsubscribe-link/v1"
 _MAX_TOKEN = 512
-
-
-class LinkError(TutelaError):
-    """A link that is malformed, altered, forged or expired."""
 
 
 @dataclass(frozen=True, slots=True)

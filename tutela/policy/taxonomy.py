@@ -34,7 +34,7 @@ from typing import Any, Final, Literal, TypeVar, cast, get_args
 
 import yaml
 
-from tutela.errors import TutelaError
+from tutela.errors import TaxonomyError
 
 __all__ = [
     "CHANNELS",
@@ -81,10 +81,6 @@ _LABELS: Final[dict[Kind, str]] = {
     "legal_basis": "legal basis",
     "transfer_mechanism": "transfer mechanism",
 }
-
-
-class TaxonomyError(TutelaError):
-    """The taxonomy data is malformed, or an extension clashes with it."""
 
 
 # ---------------------------------------------------------------- values

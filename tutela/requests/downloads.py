@@ -15,15 +15,11 @@ import hmac
 import time
 from pathlib import Path
 
-from tutela.errors import TutelaError
+from tutela.errors import DownloadError
 
 __all__ = ["DownloadError", "purge_packages", "sign_download", "verify_download"]
 
 _CONTEXT = b"tutela/package-download/v1"
-
-
-class DownloadError(TutelaError):
-    """A download link that is malformed, altered, forged or expired."""
 
 
 def _key(secret: str) -> bytes:

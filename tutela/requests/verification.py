@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, func, insert, select, update
 
 from tutela.engine import Tutela
-from tutela.errors import RequestError, RequestNotFound
+from tutela.errors import RequestError, RequestNotFound, TooManyCodes
 from tutela.ledger import tables as t
 from tutela.ledger.database import retrying
 from tutela.requests.model import RequestState
@@ -65,18 +65,6 @@ class MailSender(Protocol):
 
     def send(self, to: str, subject: str, body: str, *, language: str | None = None) -> None:
         """Send one plain-text message."""
-
-
-class TooManyCodes(RequestError):
-    """Too many codes were asked for the same identity or from the same address lately.
-
-    The limit counts what was asked, never who exists, so refusing reveals nothing.
-    """
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-        """Seconds until the oldest code in the window stops counting."""
 
 
 @dataclass(frozen=True, slots=True)
