@@ -11,6 +11,7 @@ from tutela.api import (
     health,
     preferences,
     requests,
+    scrub,
     subjects,
     unsubscribe,
 )
@@ -45,7 +46,16 @@ def create_app(tutela: Tutela, *, settings: ApiSettings | None = None) -> FastAP
     app.state.metrics = metrics = Metrics()
     app.state.keys = KeyCache(tutela.engine, ttl=settings.key_cache_seconds)
     install_error_handlers(app)
-    for module in (subjects, consents, decisions, preferences, requests, unsubscribe, health):
+    for module in (
+        subjects,
+        consents,
+        decisions,
+        preferences,
+        requests,
+        scrub,
+        unsubscribe,
+        health,
+    ):
         app.include_router(module.router)
     # Added innermost first: Starlette wraps each new middleware around the previous ones.
     app.add_middleware(FailClosedMiddleware)

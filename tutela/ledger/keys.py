@@ -25,6 +25,7 @@ SCOPES = (
     "decisions",
     "requests:read",
     "requests:write",
+    "scrub",
     "admin",
 )
 """What a key may be allowed to do. ``admin`` implies every other scope."""
