@@ -228,3 +228,22 @@ def test_publish_versions(tutela: Tutela) -> None:
 def test_bad_identifiers_are_refused_before_the_database(kind: str, value: str) -> None:
     with pytest.raises(IdentityError):
         normalise(kind, value)
+
+
+def test_people_created_by_an_import_replay_like_any_other(tutela: Tutela) -> None:
+    from tutela.ledger.store import ConsentEntry
+
+    (result,) = tutela.ledger.record_consents(
+        [
+            ConsentEntry(
+                purpose="testimonials",
+                granted=True,
+                policy_version="2018-05-25",
+                identities=(("email", "imported@example.nl"),),
+            )
+        ]
+    )
+    assert isinstance(result, int)
+    subject = tutela.ledger.lookup("email", "imported@example.nl")
+    assert subject is not None
+    assert replay(tutela.engine)[subject] == tutela.ledger.state(subject)

@@ -234,43 +234,64 @@ class Ledger:
         def work(conn: Connection) -> str:
             self._check_free(conn, normal)
             org_id = self._organisation_id(conn, organisation) if organisation else None
-            now = _now()
-            subject_id = conn.execute(
-                insert(t.subjects)
-                .values(
-                    public_id=public_id,
-                    status="active",
-                    birth_date=birth_date,
-                    country=country,
-                    restricted=False,
-                    organisation_id=org_id,
-                    managed=managed,
-                    created_at=now,
-                    updated_at=now,
-                )
-                .returning(t.subjects.c.id)
-            ).scalar_one()
-            for kind, value in normal:
-                conn.execute(
-                    insert(t.identities).values(subject_id=subject_id, kind=kind, value=value)
-                )
-            self._append(
+            self._insert_subject(
                 conn,
-                _stream(subject_id),
-                "subject.created",
-                {
-                    "public_id": public_id,
-                    "birth_date": birth_date.isoformat() if birth_date else None,
-                    "country": country,
-                    "organisation": organisation,
-                    "managed": managed,
-                    "identities": [list(pair) for pair in normal],
-                },
-                subject_id=subject_id,
+                public_id,
+                normal,
+                birth_date=birth_date,
+                country=country,
+                organisation=(org_id, organisation),
+                managed=managed,
             )
             return public_id
 
         return retrying(self.engine, work)
+
+    def _insert_subject(
+        self,
+        conn: Connection,
+        public_id: str,
+        pairs: list[tuple[str, str]],
+        *,
+        birth_date: dt.date | None = None,
+        country: str | None = None,
+        organisation: tuple[int | None, str | None] = (None, None),
+        managed: bool = False,
+    ) -> int:
+        """The subject's row, identities and ``subject.created`` event, in ``conn``."""
+        now = _now()
+        subject_id: int = conn.execute(
+            insert(t.subjects)
+            .values(
+                public_id=public_id,
+                status="active",
+                birth_date=birth_date,
+                country=country,
+                restricted=False,
+                organisation_id=organisation[0],
+                managed=managed,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(t.subjects.c.id)
+        ).scalar_one()
+        for kind, value in pairs:
+            conn.execute(insert(t.identities).values(subject_id=subject_id, kind=kind, value=value))
+        self._append(
+            conn,
+            _stream(subject_id),
+            "subject.created",
+            {
+                "public_id": public_id,
+                "birth_date": birth_date.isoformat() if birth_date else None,
+                "country": country,
+                "organisation": organisation[1],
+                "managed": managed,
+                "identities": [list(pair) for pair in pairs],
+            },
+            subject_id=subject_id,
+        )
+        return subject_id
 
     def _check_free(self, conn: Connection, normal: list[tuple[str, str]]) -> None:
         for kind, value in normal:
@@ -930,34 +951,7 @@ class Ledger:
     def _create_in(self, conn: Connection, pairs: list[tuple[str, str]]) -> str:
         # The same rows and event as create_subject, inside the caller's transaction.
         public_id = new_public_id("sub")
-        now = _now()
-        subject_id = conn.execute(
-            insert(t.subjects)
-            .values(
-                public_id=public_id,
-                status="active",
-                restricted=False,
-                managed=False,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(t.subjects.c.id)
-        ).scalar_one()
-        for kind, value in pairs:
-            conn.execute(insert(t.identities).values(subject_id=subject_id, kind=kind, value=value))
-        self._append(
-            conn,
-            _stream(subject_id),
-            "subject.created",
-            {
-                "birth_date": None,
-                "country": None,
-                "organisation": None,
-                "managed": False,
-                "identities": [list(pair) for pair in pairs],
-            },
-            subject_id=subject_id,
-        )
+        self._insert_subject(conn, public_id, pairs)
         return public_id
 
 
