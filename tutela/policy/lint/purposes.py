@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import get_args
 
 from tutela.policy.lint.base import Severity, rule
 from tutela.policy.loader import Document
+from tutela.policy.model import ConsentMethod
 from tutela.policy.source import Loc
 
 __all__: list[str] = []
 
 # Browser settings stay in the browser: the company never learns of them, so they
 # are not an objection it can honour.
-_RECEIVED_OPT_OUTS = frozenset(
-    {
-        "privacy_center",
-        "cookie_banner",
-        "signup_form",
-        "account_settings",
-        "email_link",
-        "api",
-        "in_app",
-        "administrator",
-        "support",
-        "written",
-    }
-)
+_RECEIVED_OPT_OUTS = frozenset(get_args(ConsentMethod)) - {"browser_settings"}
 
 # What makes each kind of sensitive data sensitive, and what allows its use.
 _WHY = {
