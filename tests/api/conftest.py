@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
+from tests.databases import empty_database
 from tutela import Tutela
 from tutela.api import ApiSettings, create_app
 from tutela.ledger.keys import create_key
 from tutela.policy import load
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "james-pro" / "policy.yaml"
 SECRET = "test-secret-" + "x" * 32
 
@@ -27,19 +26,8 @@ def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A URL of an empty database: a SQLite file, or a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('api') / 'ledger.sqlite3'}"
-        return
-    schema = f"tutela_api_{secrets.token_hex(6)}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_ADMIN}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with empty_database(request.param, tmp_path_factory.mktemp("api"), "tutela_api") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -3,33 +3,18 @@ runner that passes the policy and database through the environment, as deploymen
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from typer.testing import CliRunner, Result
 
+from tests.databases import empty_database
 from tutela.cli import app
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "james-pro" / "policy.yaml"
 
 Invoke = Callable[..., Result]
-
-
-def _pg_schema() -> Iterator[str]:
-    schema = f"tutela_cli_{secrets.token_hex(6)}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_ADMIN}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture
@@ -41,10 +26,8 @@ def empty_url(tmp_path: Path) -> str:
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def any_empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database: a SQLite file, or a new PostgreSQL schema dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
-    else:
-        yield from _pg_schema()
+    with empty_database(request.param, tmp_path, "tutela_cli") as url:
+        yield url
 
 
 def _runner(url: str) -> Invoke:

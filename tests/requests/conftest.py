@@ -20,10 +20,10 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 
 from tests.conftest import base_policy
+from tests.databases import empty_database
 from tutela import Tutela
 from tutela.policy import Policy, loads
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 SECRET = "test-secret-key-0123456789abcdef"
 
@@ -37,19 +37,8 @@ def free_port() -> int:
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL of an empty ledger database: a SQLite file, or a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
-        return
-    schema = f"tutela_req_{secrets.token_hex(6)}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_ADMIN}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with empty_database(request.param, tmp_path, "tutela_req") as url:
+        yield url
 
 
 @pytest.fixture
