@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import phonenumbers
 from sqlalchemy import (
     Engine,
     MetaData,
@@ -40,6 +41,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from tutela.errors import ConnectorError
 from tutela.plan.graph import Graph, Node
 from tutela.plan.steps import ErasureStep, FieldAction, ReadStep
+from tutela.scrub import KnownPeople, detect
 
 __all__ = [
     "CollectionReport",
@@ -47,6 +49,7 @@ __all__ = [
     "SqlConnector",
     "is_pseudonym",
     "pseudonym",
+    "scrub_mentions",
     "scrub_text",
 ]
 
@@ -58,6 +61,8 @@ RETRIES = 3
 """Attempts per collection when the connection drops."""
 RETRY_DELAY = 0.2
 SCRUB_BATCH = 1_000
+CONTEXT_CHARS = 60
+"""Characters of text shown on each side of a mention in an access package."""
 
 
 @dataclass
@@ -120,6 +125,104 @@ def scrub_text(text: str, terms: Sequence[str]) -> str:
     for start, end in sorted(spans, reverse=True):
         text = text[:start] + REDACTED + text[end:]
     return text
+
+
+def scrub_mentions(text: str, terms: Sequence[str], matcher: KnownPeople | None = None) -> str:
+    """Replace the person's mentions in ``text`` with a marker.
+
+    The detector's matcher for known people finds the terms whatever their case,
+    accents, spacing, or (for a phone number) the way the digits are written
+    ("070-123 45 67" for "+46701234567"); :func:`scrub_text` then catches, between
+    those, any term written inside a longer word, as erasure always did.
+    """
+    if not text or not terms:
+        return text
+    matcher = matcher or KnownPeople(terms)
+    parts: list[str] = []
+    pos = 0
+    for mention in matcher.find(text):
+        parts.append(scrub_text(text[pos : mention.start], terms))
+        parts.append(REDACTED)
+        pos = mention.end
+    parts.append(scrub_text(text[pos:], terms))
+    return "".join(parts)
+
+
+def _digits_needle(term: str) -> str | None:
+    """For a number (phone, id), the digits any way of writing it contains; else None.
+
+    A phone in E.164 is written nationally with a trunk prefix ("070..." for
+    "+4670..."), so the needle is its national number; the candidate query compares
+    it with the column stripped of separators.
+    """
+    digits = re.sub(r"[^0-9]", "", term)
+    if len(digits) < 6 or len(digits) < len(term.replace(" ", "")) - 2:
+        return None
+    if term.strip().startswith("+"):
+        try:
+            number = phonenumbers.parse(term.strip(), None)
+        except phonenumbers.NumberParseException:
+            return digits
+        return str(number.national_number) if number.national_number else digits
+    return digits
+
+
+# What people put between the digits of a number; the matcher allows the same.
+_NUMBER_SEPARATORS = (" ", "\t", "\n", "\r", "-", ".", "/", "(", ")")
+
+
+def _without_separators(expression: Any) -> Any:
+    for separator in _NUMBER_SEPARATORS:
+        expression = func.replace(expression, separator, "")
+    return expression
+
+
+def candidates(table: Table, fields: Sequence[str], terms: Sequence[str]) -> ColumnElement[bool]:
+    """A condition true for every row whose ``fields`` may mention one of ``terms``.
+
+    A set-based prefilter (``LIKE`` on the lower-cased text; for numbers, on the text
+    without separators) that the matcher then confirms row by row in memory. It never
+    misses a row the matcher would find, up to case folding the database cannot do.
+    """
+    columns = [table.c[f] for f in fields]
+    conditions: list[ColumnElement[bool]] = []
+    for term in sorted({t.strip() for t in terms if len(t.strip()) >= 3}):
+        needle = _digits_needle(term)
+        for column in columns:
+            if needle is not None:
+                conditions.append(_without_separators(column).like(f"%{needle}%"))
+                continue
+            # Each word, in either spelling: the words of a name may be split by any
+            # whitespace (a line break, two spaces) that a plain LIKE would not match.
+            lowered = func.lower(column)
+            conditions.append(
+                and_(
+                    *[
+                        or_(*[lowered.like(f"%{_escape(v)}%", escape="\\") for v in spellings])
+                        for word in term.split()
+                        if (spellings := sorted({word.lower(), _fold(word)}))
+                    ]
+                )
+            )
+    return or_(*conditions) if conditions else false()
+
+
+def _context(text: str, start: int, end: int) -> str:
+    """The text around a mention, other personal data in it replaced by its type tag."""
+    left = max(0, start - CONTEXT_CHARS)
+    right = min(len(text), end + CONTEXT_CHARS)
+    window = text[left:right]
+    inner = (start - left, end - left)
+    # The person may see what was written about them, not others' data beside it.
+    others = [e for e in detect(window) if e.end <= inner[0] or e.start >= inner[1]]
+    parts: list[str] = []
+    pos = 0
+    for entity in others:
+        parts.append(window[pos : entity.start])
+        parts.append(f"<{entity.type.value}>")
+        pos = entity.end
+    parts.append(window[pos:])
+    return ("…" if left else "") + "".join(parts) + ("…" if right < len(text) else "")
 
 
 class SqlConnector:
@@ -273,6 +376,59 @@ class SqlConnector:
                 f"{self.dataset}.{step.node[1]}: reading failed ({type(exc).__name__})"
             ) from exc
 
+    def mentions(
+        self,
+        node: Node,
+        fields: Sequence[str],
+        terms: Sequence[str],
+        identities: Identities,
+        external: Mapping[tuple[Node, str], Sequence[Any]] | None = None,
+        *,
+        batch: int = 1_000,
+    ) -> Iterator[dict[str, Any]]:
+        """Stream the person's mentions in the free text ``fields`` of others' rows.
+
+        ``terms`` are what names the person in anyone's text (e-mail, phone, full
+        names). One streamed query selects the candidate rows (a ``LIKE`` prefilter,
+        excluding the person's own rows, which the package holds already); the
+        detector's matcher confirms each mention in memory. Each mention is a dict:
+        ``collection``, ``field``, ``row`` (its primary key), ``start``, ``end``,
+        ``text`` (as written) and ``context`` (the text around it, others' personal
+        data replaced by type tags).
+        """
+        if not fields or not any(len(t) >= 3 for t in terms):
+            return
+        table = self.table(node[1])
+        keys = list(table.primary_key.columns)
+        own = self.selector(node, identities, external)
+        # Not "NOT own": where a reference is NULL the selector is NULL, not false, and
+        # NOT NULL would drop exactly the rows nobody owns.
+        where = and_(candidates(table, fields, terms), case((own, 1), else_=0) == 0)
+        query = select(*keys, *[table.c[f] for f in fields]).where(where)
+        matcher = KnownPeople(terms)
+        name = f"{self.dataset}.{node[1]}"
+        try:
+            with self.engine.connect() as conn:
+                result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
+                for row in result.mappings():
+                    key = {k.name: row[k.name] for k in keys}
+                    for f in fields:
+                        value = row[f]
+                        if not isinstance(value, str):
+                            continue
+                        for found in matcher.find(value):
+                            yield {
+                                "collection": name,
+                                "field": f,
+                                "row": key,
+                                "start": found.start,
+                                "end": found.end,
+                                "text": value[found.start : found.end],
+                                "context": _context(value, found.start, found.end),
+                            }
+        except SQLAlchemyError as exc:
+            raise ConnectorError(f"{name}: reading mentions failed ({type(exc).__name__})") from exc
+
     # ------------------------------------------------------------ erasure
 
     def erase(
@@ -391,23 +547,21 @@ class SqlConnector:
         keys = list(table.primary_key.columns)
         if not keys:
             raise ConnectorError(f"{self.dataset}.{table.name}: scrubbing needs a primary key")
-        variants = sorted({v for t in terms for v in (t.lower(), _fold(t)) if len(v) >= 3})
-        if not variants:
+        if not any(len(t) >= 3 for t in terms):
             return 0
         columns = [table.c[f] for f in fields]
-        like = or_(
-            *[func.lower(c).like(f"%{_escape(v)}%", escape="\\") for c in columns for v in variants]
-        )
+        like = candidates(table, fields, terms)
         if within is not None:
             like = and_(within, like)
         rows = conn.execute(select(*keys, *columns).where(like)).all()
+        matcher = KnownPeople(terms)
         changes: list[dict[str, Any]] = []
         for row in rows:
             new = {}
             for f in fields:
                 old = row._mapping[f]
                 if isinstance(old, str):
-                    cleaned = scrub_text(old, terms)
+                    cleaned = scrub_mentions(old, terms, matcher)
                     if cleaned != old:
                         new[f"v_{f}"] = cleaned
             if new:

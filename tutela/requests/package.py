@@ -24,7 +24,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from tutela.policy.model import Policy
 from tutela.policy.taxonomy import Taxonomy
 
-__all__ = ["PackageSummary", "write_package"]
+__all__ = ["MENTION_FIELDS", "PackageSummary", "write_package"]
 
 Rows = Callable[[], Iterator[Mapping[str, Any]]]
 
@@ -35,6 +35,8 @@ class PackageSummary:
 
     path: Path
     rows: dict[str, int] = field(default_factory=dict)
+    mentions: int = 0
+    """Mentions of the person in other people's free text."""
 
     @property
     def total(self) -> int:
@@ -61,12 +63,15 @@ def write_package(
     collections: Iterable[tuple[str, str, Rows]],
     language: str | None = None,
     portable_only: bool = False,
+    mentions: Rows | None = None,
 ) -> PackageSummary:
     """Write the package for one person to ``path``.
 
     ``collections`` yields (dataset, collection, rows) where ``rows()`` streams the
     person's rows. With ``portable_only`` (a portability request) only fields whose
-    categories the policy's ``rights.portability`` covers are included.
+    categories the policy's ``rights.portability`` covers are included. ``mentions()``
+    streams the person's mentions in others' free text (dicts with the keys of
+    :data:`MENTION_FIELDS`); they go to ``mentions.csv`` and data.json's ``mentions``.
     """
     summary = PackageSummary(path)
     labels = _field_labels(policy)
@@ -102,19 +107,51 @@ def write_package(
                     count += 1
             summary.rows[name] = count
             parts.append((name, csv_path, jsonl_path, fields))
+        mentions_path: Path | None = None
+        if mentions is not None:
+            mentions_path = scratch / "mentions"
+            summary.mentions = _spool_mentions(mentions(), mentions_path)
 
         path.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             with archive.open("data.json", "w") as raw:
-                _write_json(raw, policy, subject, parts, labels, summary)
+                _write_json(raw, policy, subject, parts, labels, summary, mentions_path)
             for name, csv_path, _, _ in parts:
                 with csv_path.open("rb") as src, archive.open(f"{name}.csv", "w") as dst:
+                    shutil.copyfileobj(src, dst)
+            if mentions_path is not None:
+                mentions_csv = mentions_path.with_suffix(".csv")
+                with mentions_csv.open("rb") as src, archive.open("mentions.csv", "w") as dst:
                     shutil.copyfileobj(src, dst)
             archive.writestr(
                 "index.html",
                 render_index(policy, taxonomy, subject, summary, language=language),
             )
     return summary
+
+
+MENTION_FIELDS = ("collection", "field", "row", "start", "end", "text", "context")
+"""The columns of ``mentions.csv``; ``row`` is the primary key of the row mentioning."""
+
+
+def _spool_mentions(mentions: Iterator[Mapping[str, Any]], base: Path) -> int:
+    """Write mentions to ``base``.csv and ``base``.jsonl as they stream; returns the count."""
+    count = 0
+    with (
+        base.with_suffix(".csv").open("w", newline="", encoding="utf-8") as csv_file,
+        base.with_suffix(".jsonl").open("w", encoding="utf-8") as jsonl_file,
+    ):
+        writer = csv.writer(csv_file)
+        writer.writerow(MENTION_FIELDS)
+        for mention in mentions:
+            item = {k: _plain(mention.get(k)) for k in MENTION_FIELDS}
+            item["row"] = {k: _plain(v) for k, v in dict(mention.get("row") or {}).items()}
+            row_key = ";".join(f"{k}={v}" for k, v in item["row"].items())
+            writer.writerow([row_key if k == "row" else item[k] for k in MENTION_FIELDS])
+            jsonl_file.write(json.dumps(item, ensure_ascii=False))
+            jsonl_file.write("\n")
+            count += 1
+    return count
 
 
 def _field_labels(policy: Policy) -> dict[str, dict[str, tuple[str, ...]]]:
@@ -132,6 +169,7 @@ def _write_json(
     parts: list[tuple[str, Path, Path, list[str]]],
     labels: Mapping[str, Mapping[str, tuple[str, ...]]],
     summary: PackageSummary,
+    mentions_path: Path | None = None,
 ) -> None:
     def out(text: str) -> None:
         raw.write(text.encode("utf-8"))
@@ -153,7 +191,14 @@ def _write_json(
             for j, line in enumerate(lines):
                 out(("," if j else "") + line.rstrip("\n"))
         out("]}")
-    out("}}")
+    out("}")
+    if mentions_path is not None:
+        out(f', "mentions": {{"count": {summary.mentions}, "items": [')
+        with mentions_path.with_suffix(".jsonl").open(encoding="utf-8") as lines:
+            for j, line in enumerate(lines):
+                out(("," if j else "") + line.rstrip("\n"))
+        out("]}")
+    out("}")
 
 
 # ---------------------------------------------------------------- index.html

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     # Only a type here: the processors module imports the request service.
     from tutela.connectors.processors import Processors
 
-__all__ = ["Runner"]
+__all__ = ["Runner", "shared_terms"]
 
 PSEUDONYM_KEY_ENV = "TUTELA_PSEUDONYM_KEY"
 
@@ -256,6 +256,18 @@ class Runner:
                     lambda c=connector, s=step: c.read(s, identities, external),
                 )
 
+        def mentions() -> Iterator[dict[str, Any]]:
+            terms = shared_terms(identities, self._names(identities, external))
+            for node in self._sql_nodes(sorted(self.graph.collections)):
+                fields = [
+                    f.name
+                    for f in self.graph.collections[node].fields
+                    if f.free_text or f.erase == "scrub_subject"
+                ]
+                if fields:
+                    connector = self.connector(node[0])
+                    yield from connector.mentions(node, fields, terms, identities, external)
+
         path = self.packages / f"{request.id}.zip"
         summary = write_package(
             path,
@@ -265,8 +277,16 @@ class Runner:
             collections=collections(),
             language=request.language,
             portable_only=portable,
+            # Others' text is no data the person provided: nothing to port. Someone
+            # the ledger does not know is told of nobody, so of nobody's text either.
+            mentions=None if portable or request.subject is None else mentions,
         )
-        return {"found": summary.total > 0, "package": str(path), "rows": summary.rows}
+        return {
+            "found": summary.total > 0 or summary.mentions > 0,
+            "package": str(path),
+            "rows": summary.rows,
+            "mentions": summary.mentions,
+        }
 
     # ------------------------------------------------------------ erasure, step by step
     #
@@ -289,12 +309,7 @@ class Runner:
         identities = self.identities(request)
         external = self._external(identities)
         names = self._names(identities, external)
-        # Others' text is scrubbed of the person's email, phone and full name. A user id
-        # ("123") or a lone short name would also hit unrelated words and numbers
-        # ("Invoice 1234", "teams"), so those are scrubbed only from the person's own rows.
-        full_names = [n for n in names if " " in n.strip() and len(n) >= 5]
-        shared = [v for k, vs in identities.items() if k in ("email", "phone") for v in vs]
-        terms = sorted({*full_names, *(v for v in shared if len(v) >= 5)})
+        terms = shared_terms(identities, names)
         own = sorted(
             {part for name in names for part in name.split() if len(part) >= 3}
             | {v for vs in identities.values() for v in vs if len(v) >= 3}
@@ -393,6 +408,18 @@ class Runner:
                     update(table).where(where).values(values)
                 ).rowcount
         return {"found": any(changed.values()), "rows_changed": changed}
+
+
+def shared_terms(identities: Identities, names: Sequence[str]) -> list[str]:
+    """What names the person in anyone's text: e-mail addresses, phones, full names.
+
+    Erasure scrubs these from others' rows and access lists where others' rows hold
+    them. A user id ("123") or a lone short name would also hit unrelated words and
+    numbers ("Invoice 1234", "teams"), so those count only in the person's own rows.
+    """
+    full_names = [n for n in names if " " in n.strip() and len(n) >= 5]
+    shared = [v for k, vs in identities.items() if k in ("email", "phone") for v in vs]
+    return sorted({*full_names, *(v for v in shared if len(v) >= 5)})
 
 
 def _column_value(column: Any, value: Any) -> Any:
