@@ -131,3 +131,12 @@ def test_notice_files_exist(company: str) -> None:
             path = _policy(company).parent / notice
             assert path.is_file(), f"{company} {version.id} ({language}): {notice} is missing"
             assert path.stat().st_size > 0
+
+
+@pytest.mark.parametrize("company", sorted(FINDINGS))
+def test_every_example_can_be_erased(company: str) -> None:
+    """Each example's datasets give an erasure plan the databases would accept."""
+    from tutela.plan import plan_erasure
+
+    plan = plan_erasure(read(_policy(company)).policy)
+    assert plan.steps

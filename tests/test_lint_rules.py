@@ -138,6 +138,10 @@ def _advertiser(p: dict[str, Any]) -> None:
     )
 
 
+def _dangling(p: dict[str, Any]) -> None:
+    p["datasets"][0]["collections"][1]["fields"][1]["erase"] = "pseudonymize"
+
+
 def _masked_link(p: dict[str, Any]) -> None:
     del p["datasets"][0]["collections"][1]["fields"][1]["erase"]
 
@@ -189,6 +193,7 @@ TRIGGERS: dict[str, list[tuple[Change, str]]] = {
     "consent-without-mechanism": [(_consent_without_mechanism, "purposes.newsletter.legal_basis")],
     "gpc-ignored-where-binding": [(_gpc_ignored, "promises.global_privacy_control")],
     "advertising-sharing-contradicts-promise": [(_advertiser, "recipients[1].role")],
+    "erasure-leaves-dangling-reference": [(_dangling, "datasets[0].collections[1].fields[1].name")],
 }
 
 

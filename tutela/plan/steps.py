@@ -7,6 +7,7 @@ plan`` prints them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -18,11 +19,14 @@ from tutela.policy.taxonomy import Taxonomy, builtin
 
 __all__ = [
     "AccessPlan",
+    "Dangling",
     "ErasurePlan",
     "ErasureStep",
     "FieldAction",
     "Hold",
     "ReadStep",
+    "dangling_references",
+    "erasure_steps",
     "plan_access",
     "plan_erasure",
 ]
@@ -177,12 +181,19 @@ def plan_erasure(
     """Every reachable collection, children first, with its action and field strategies.
 
     Rows a legal hold needs are kept: the fields the law needs stay, every other
-    personal field is masked, and the report names the law.
+    personal field is masked, and the report names the law. A kept reference into
+    rows the plan deletes is refused (:class:`RequestError`).
     """
     graph = graph or build_graph(policy)
-    tax = taxonomy or builtin()
     _check(graph)
-    steps: list[ErasureStep] = []
+    steps = list(_steps(policy, graph, taxonomy or builtin()))
+    problems = dangling_references(graph, steps)
+    if problems:
+        raise RequestError(str(problems[0]))
+    return ErasurePlan(tuple(steps))
+
+
+def _steps(policy: Policy, graph: Graph, tax: Taxonomy) -> Iterator[ErasureStep]:
     for node in reversed(graph.order):
         collection = graph.collections[node]
         read = _read_step(graph, node)
@@ -197,30 +208,39 @@ def plan_erasure(
                 for f in collection.fields
                 if f.name not in keeps and (a := _held_action(f)) is not None
             )
-            steps.append(
-                ErasureStep(
-                    read,
-                    "keep",
-                    actions,
-                    Hold(law.law, law.duration, keeps),
-                    scrub_fields=scrub,
-                )
+            yield ErasureStep(
+                read, "keep", actions, Hold(law.law, law.duration, keeps), scrub_fields=scrub
             )
         elif collection.erase == "delete":
-            steps.append(ErasureStep(read, "delete", scrub_fields=scrub))
+            yield ErasureStep(read, "delete", scrub_fields=scrub)
         elif collection.erase == "keep":
-            steps.append(ErasureStep(read, "keep", scrub_fields=scrub))
+            yield ErasureStep(read, "keep", scrub_fields=scrub)
         else:
             actions = tuple(a for f in collection.fields if (a := _field_action(f)) is not None)
-            steps.append(ErasureStep(read, "mask", actions, scrub_fields=scrub))
-    _check_dangling(graph, steps)
-    return ErasurePlan(tuple(steps))
+            yield ErasureStep(read, "mask", actions, scrub_fields=scrub)
 
 
-def _check_dangling(graph: Graph, steps: list[ErasureStep]) -> None:
-    """A kept row may not keep a reference into rows the plan deletes: a foreign key
-    would stop the erasure, and the link would still point at the person."""
+@dataclass(frozen=True, slots=True)
+class Dangling:
+    """A kept field that would still point into rows erasure deletes."""
+
+    node: Node
+    field: str
+    strategy: str
+    target: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.node[0]}.{self.node[1]}.{self.field} is kept ({self.strategy}) but "
+            f"references {self.target} rows that erasure deletes; give it erase: null"
+        )
+
+
+def dangling_references(graph: Graph, steps: Sequence[ErasureStep]) -> list[Dangling]:
+    """Kept rows' references into rows the plan deletes: a foreign key would stop the
+    erasure, and the link would still point at the person."""
     deleted = {s.read.node for s in steps if s.action == "delete"}
+    found = []
     for step in steps:
         if step.action == "delete":
             continue
@@ -236,7 +256,12 @@ def _check_dangling(graph: Graph, steps: list[ErasureStep]) -> None:
                 and target[:2] in deleted
                 and strategy in ("keep", "pseudonymize")
             ):
-                raise RequestError(
-                    f"{node[0]}.{node[1]}.{fld.name} is kept ({strategy}) but references "
-                    f"{target[1]} rows that erasure deletes; give it erase: null"
-                )
+                found.append(Dangling(node, fld.name, strategy, target[1]))
+    return found
+
+
+def erasure_steps(
+    policy: Policy, graph: Graph | None = None, taxonomy: Taxonomy | None = None
+) -> list[ErasureStep]:
+    """The erasure steps before the plan is checked (for tools that report every problem)."""
+    return list(_steps(policy, graph or build_graph(policy), taxonomy or builtin()))

@@ -99,3 +99,36 @@ def _erase_strategy(document: Document) -> Iterator[tuple[Loc, str]]:
                             "scrub_subject, {replace: ...} or keep)"
                         ),
                     )
+
+
+@rule(
+    "erasure-leaves-dangling-reference",
+    Severity.error,
+    "A row erasure keeps would still point at the person's deleted rows",
+    "GDPR Art. 17(1); referential integrity of the product database",
+)
+def _dangling(document: Document) -> Iterator[tuple[Loc, str]]:
+    # Imported here: the planner imports the policy package, which imports the rules.
+    from tutela.plan.graph import build_graph as graph_of
+    from tutela.plan.steps import dangling_references, erasure_steps
+
+    policy = document.policy
+    graph = graph_of(policy)
+    if graph.unreachable_personal():
+        return  # unreachable-personal-data says what to fix first
+    positions = {
+        (dataset.name, collection.name, fld.name): ("datasets", d, "collections", c, "fields", f)
+        for d, dataset in enumerate(policy.datasets)
+        for c, collection in enumerate(dataset.collections)
+        for f, fld in enumerate(collection.fields)
+    }
+    for problem in dangling_references(graph, erasure_steps(policy, graph, document.taxonomy)):
+        loc = positions[(problem.node[0], problem.node[1], problem.field)]
+        yield (
+            (*loc, "name"),
+            (
+                f"{problem.node[1]}.{problem.field} stays ({problem.strategy}) after erasure but "
+                f"references {problem.target} rows erasure deletes: the database would refuse, "
+                "or the link would still point at the person; give it erase: null"
+            ),
+        )
