@@ -209,3 +209,17 @@ def test_old_packages_are_purged(tmp_path: Path) -> None:
     os.utime(old, (1_000_000, 1_000_000))
     assert purge_packages(tmp_path, days=30) == [old]
     assert not old.exists() and new.exists()
+
+
+def test_learning_of_a_child_starts_erasure(setup: tuple[Tutela, Runner, Engine]) -> None:
+    tutela, _, _ = setup
+    requests = Requests(tutela)
+    subject = tutela.resolve({"email": "anna@example.se"}) or ""
+    today = dt.date(2026, 6, 1)
+    tutela.ledger.update_subject(subject, birth_date=dt.date(1990, 1, 1))
+    assert requests.erase_if_child(subject, today=today) is None  # an adult
+    tutela.ledger.update_subject(subject, birth_date=dt.date(2014, 1, 1))  # twelve
+    started = requests.erase_if_child(subject, today=today)
+    assert started is not None and started.type is RequestType.erasure
+    assert started.state is RequestState.approved and started.subject == subject
+    assert requests.erase_if_child(subject, today=today) is None  # one is enough

@@ -25,6 +25,7 @@ from tutela.api.schemas import (
 from tutela.decide import AccountStatus
 from tutela.engine import Tutela
 from tutela.ledger.queries import subject_page
+from tutela.requests import Requests
 
 __all__ = ["SubjectId", "router", "subject_public"]
 
@@ -122,6 +123,9 @@ def update_subject(subject_id: SubjectId, body: SubjectUpdate, tutela: TutelaDep
         country=body.country,
         status=AccountStatus(body.status) if body.status else None,
     )
+    if body.birth_date is not None or body.country is not None:
+        # Learning that someone is a child starts the erasure of their data.
+        Requests(tutela).erase_if_child(subject_id)
     return subject_public(tutela, subject_id)
 
 

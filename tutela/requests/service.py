@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from tutela.decide import DIRECT_MARKETING
+from tutela.decide import DIRECT_MARKETING, minimum_age_for
 from tutela.engine import Tutela
 from tutela.errors import RequestError, RequestNotFound
 from tutela.ledger import tables as t
@@ -210,6 +210,34 @@ class Requests:
         if details:
             raise RequestError(f"a {kind.value} request takes no details")
         return {}
+
+    def erase_if_child(self, subject: str, *, today: dt.date | None = None) -> Request | None:
+        """Start erasure of a subject the ledger now knows to be a child (below the
+        higher of the policy's minimum age and the country's age of digital consent).
+
+        Returns the new request, or ``None`` when the subject is not a child or an
+        erasure is already under way. Decisions deny a child everything at once; this
+        removes what the product holds.
+        """
+        state = self.tutela.ledger.state(subject)
+        if state.birth_date is None or state.status.value == "erased":
+            return None
+        day = today or dt.date.today()
+        born = state.birth_date
+        age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        if age >= minimum_age_for(self.tutela.policy, state.country, self.tutela.taxonomy):
+            return None
+        open_erasures = [
+            r
+            for r in self.list(subject=subject, limit=1000)
+            if r.type is RequestType.erasure and r.state not in TERMINAL
+        ]
+        if open_erasures:
+            return None
+        identities = self.tutela.ledger.identities(subject)
+        if not identities:
+            return None
+        return self.create(RequestType.erasure, identities[0], source="admin")
 
     # ------------------------------------------------------------ moving
 
