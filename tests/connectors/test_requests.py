@@ -17,6 +17,7 @@ from tests.conftest import ROOT
 from tests.connectors.test_sql import KEY, seed, shop_policy
 from tutela import Tutela
 from tutela.errors import RequestError
+from tutela.policy import Policy
 from tutela.requests import Requests, RequestState, RequestType, Runner
 
 
@@ -223,3 +224,25 @@ def test_learning_of_a_child_starts_erasure(setup: tuple[Tutela, Runner, Engine]
     assert started is not None and started.type is RequestType.erasure
     assert started.state is RequestState.approved and started.subject == subject
     assert requests.erase_if_child(subject, today=today) is None  # one is enough
+
+
+def test_erasure_through_the_administrator(tmp_path: Path) -> None:
+    """Where the policy routes erasure through the administrator (Kitameraki), a member's
+    erasure waits for the organisation's administrator even if the account is not managed."""
+    data = shop_policy().model_dump(mode="json", exclude_none=True)
+    data["rights"]["erasure"] = "via_administrator"
+    policy = Policy.model_validate(data)
+    with Tutela.open(
+        policy=policy, database=f"sqlite:///{tmp_path / 'l.sqlite3'}", upgrade=True
+    ) as tutela:
+        org = tutela.ledger.create_organisation("Acme")
+        tutela.ledger.create_subject([("email", "m@acme.example")], organisation=org)
+        tutela.ledger.create_subject([("email", "solo@example.se")])
+        requests = Requests(tutela)
+        member = requests.create("erasure", ("email", "m@acme.example"), source="product")
+        assert member.state is RequestState.awaiting_administrator
+        approved = requests.approve(member.id, actor="admin@acme.example")
+        assert approved.state is RequestState.approved
+        # Someone in no organisation has no administrator to wait for.
+        solo = requests.create("erasure", ("email", "solo@example.se"), source="product")
+        assert solo.state is RequestState.approved
