@@ -383,21 +383,16 @@ class Requests:
         organisation: str | None = None,
         limit: int = 100,
     ) -> list[Request]:
-        """Requests ordered by due date (the queue), optionally filtered."""
-        query = select(t.requests.c.public_id).order_by(t.requests.c.due_on, t.requests.c.id)
+        """Requests ordered by due date (the queue), optionally filtered; one query."""
+        query = _WITH_NAMES.order_by(t.requests.c.due_on, t.requests.c.id)
         if state is not None:
             query = query.where(t.requests.c.state == state.value)
         if subject is not None:
-            query = query.join(t.subjects, t.subjects.c.id == t.requests.c.subject_id).where(
-                t.subjects.c.public_id == subject
-            )
+            query = query.where(t.subjects.c.public_id == subject)
         if organisation is not None:
-            query = query.join(
-                t.organisations, t.organisations.c.id == t.requests.c.organisation_id
-            ).where(t.organisations.c.public_id == organisation)
+            query = query.where(t.organisations.c.public_id == organisation)
         with read(self.engine) as conn:
-            ids = list(conn.execute(query.limit(limit)).scalars())
-            return [self._load(conn, i) for i in ids]
+            return [_request(row) for row in conn.execute(query.limit(limit))]
 
     def trail(self, request_id: str) -> builtins.list[dict[str, Any]]:
         """The request's audit trail, oldest first."""
@@ -423,38 +418,46 @@ class Requests:
         return row
 
     def _load(self, conn: Connection, request_id: str) -> Request:
-        row = self._row(conn, request_id)
-        subject = organisation = None
-        if row.subject_id is not None:
-            subject = conn.execute(
-                select(t.subjects.c.public_id).where(t.subjects.c.id == row.subject_id)
-            ).scalar_one()
-        if row.organisation_id is not None:
-            organisation = conn.execute(
-                select(t.organisations.c.public_id).where(
-                    t.organisations.c.id == row.organisation_id
-                )
-            ).scalar_one()
-        return Request(
-            id=row.public_id,
-            type=RequestType(row.type),
-            state=RequestState(row.state),
-            subject=subject,
-            identity_kind=row.identity_kind,
-            jurisdiction=row.jurisdiction,
-            source=row.source,
-            language=row.language,
-            received_at=_aware(row.received_at),
-            due_on=row.due_on,
-            acknowledge_by=row.acknowledge_by,
-            extended=bool(row.extended),
-            extension_reason=row.extension_reason,
-            verified=bool(row.verified),
-            organisation=organisation,
-            details=dict(row.details),
-            reason=row.reason,
-            result=dict(row.result) if row.result is not None else None,
-        )
+        row = conn.execute(_WITH_NAMES.where(t.requests.c.public_id == request_id)).first()
+        if row is None:
+            raise RequestNotFound(f"no request {request_id!r}")
+        return _request(row)
+
+
+# A request with the public ids of its subject and organisation, in one query.
+_WITH_NAMES = (
+    select(
+        t.requests,
+        t.subjects.c.public_id.label("subject_public_id"),
+        t.organisations.c.public_id.label("organisation_public_id"),
+    )
+    .select_from(t.requests)
+    .outerjoin(t.subjects, t.subjects.c.id == t.requests.c.subject_id)
+    .outerjoin(t.organisations, t.organisations.c.id == t.requests.c.organisation_id)
+)
+
+
+def _request(row: Any) -> Request:
+    return Request(
+        id=row.public_id,
+        type=RequestType(row.type),
+        state=RequestState(row.state),
+        subject=row.subject_public_id,
+        identity_kind=row.identity_kind,
+        jurisdiction=row.jurisdiction,
+        source=row.source,
+        language=row.language,
+        received_at=_aware(row.received_at),
+        due_on=row.due_on,
+        acknowledge_by=row.acknowledge_by,
+        extended=bool(row.extended),
+        extension_reason=row.extension_reason,
+        verified=bool(row.verified),
+        organisation=row.organisation_public_id,
+        details=dict(row.details),
+        reason=row.reason,
+        result=dict(row.result) if row.result is not None else None,
+    )
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
