@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from tutela.errors import InputError, LedgerError
+from tutela.errors import InputError, LedgerError, SubjectNotFound
 from tutela.ledger.store import ConsentEntry
 from tutela.policy.model import CookiePromise, Policy, Purpose, SignalStance
 from tutela.policy.taxonomy import Taxonomy, builtin
@@ -455,7 +455,7 @@ def link_visitor(tutela: Tutela, visitor_id: str, subject: SubjectRef | str) -> 
         raise InputError("not a visitor id")
     person = tutela.resolve(subject)
     if person is None:
-        raise LedgerError("no such subject")
+        raise SubjectNotFound("no such subject")
     visitor = tutela.ledger.lookup(VISITOR_KIND, visitor_id)
     if visitor == person:
         return Linked(person, merged=False)

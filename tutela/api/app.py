@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from tutela import __version__
 from tutela.api import (
+    banner,
     consents,
     decisions,
     health,
@@ -54,6 +55,7 @@ def create_app(tutela: Tutela, *, settings: ApiSettings | None = None) -> FastAP
         requests,
         scrub,
         unsubscribe,
+        banner,
         health,
     ):
         app.include_router(module.router)
