@@ -63,4 +63,8 @@ def create_app(tutela: Tutela, *, settings: ApiSettings | None = None) -> FastAP
     app.add_middleware(FailClosedMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    # The privacy center's pages under /privacy/, with their own security headers.
+    from tutela.web import mount_web
+
+    mount_web(app, tutela, settings)
     return app

@@ -1,0 +1,416 @@
+"""What the privacy center shows and lets a person do, as values.
+
+The web pages in :mod:`tutela.web` only render these values and call these
+functions; every rule of the privacy center lives here:
+
+- :func:`what_we_hold`: "what we hold and why", from the policy, the taxonomy
+  and the person's state (a pure function);
+- :func:`consent_choices`, :func:`objection_choices`, :func:`marketing_channels`
+  and :func:`choice_history`: the switches a person has and what they did;
+- :class:`SignInCodes`: one-time sign-in codes, kept only as keyed hashes, with
+  tries and rate limits;
+- :func:`sign_login_link` / :func:`verify_login_link`: the signed sign-in link
+  a product hands out to a person it already knows.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from tutela.decide import DIRECT_MARKETING, SubjectState
+from tutela.errors import LinkError, TooManyCodes
+from tutela.ledger.store import EventRecord
+from tutela.policy.model import Contact, Policy, Purpose
+from tutela.policy.taxonomy import Taxonomy
+
+__all__ = [
+    "CONSENT_BASES",
+    "ChoiceEvent",
+    "ConsentChoice",
+    "HeldPurpose",
+    "HeldRecipient",
+    "HeldRetention",
+    "Holdings",
+    "ObjectionChoice",
+    "SignInCodes",
+    "choice_history",
+    "consent_choices",
+    "marketing_channels",
+    "objection_choices",
+    "sign_login_link",
+    "verify_login_link",
+    "what_we_hold",
+]
+
+CONSENT_BASES = frozenset({"consent", "explicit_consent"})
+"""Legal bases a person can switch on and off in the privacy center."""
+
+
+# ---------------------------------------------------------------- what we hold and why
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A taxonomy key and its readable name."""
+
+    key: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class HeldPurpose:
+    """One purpose as the person is told about it."""
+
+    key: str
+    name: str
+    description: str
+    legal_basis: str
+    categories: tuple[Term, ...]
+    sources: tuple[str, ...]
+    essential: bool
+    consented: bool | None
+    """For a consent purpose, whether the person's consent is current; else ``None``."""
+    objected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRecipient:
+    """Who receives data, where, under which transfer mechanisms."""
+
+    name: str
+    role: str
+    countries: tuple[Term, ...]
+    transfer_mechanisms: tuple[Term, ...]
+    purposes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRetention:
+    """How long some categories are kept."""
+
+    categories: tuple[Term, ...]
+    trigger: str
+    duration: str | None
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class Holdings:
+    """Everything "what we hold and why" shows."""
+
+    organisation: str
+    contact: Contact
+    dpo: Contact | None
+    categories: tuple[Term, ...]
+    purposes: tuple[HeldPurpose, ...]
+    recipients: tuple[HeldRecipient, ...]
+    retention: tuple[HeldRetention, ...]
+    rights: tuple[str, ...]
+    """The request types the person may make here."""
+    portability: tuple[Term, ...]
+    complaint_authority: Contact | None
+    known: bool
+    """The ledger knows this person (their own choices are shown)."""
+
+
+def _term(taxonomy: Taxonomy, kind: str, key: str) -> Term:
+    found = taxonomy.get(kind, key)  # type: ignore[arg-type]
+    return Term(key, found.name if found else key)
+
+
+def _country(taxonomy: Taxonomy, code: str) -> Term:
+    found = taxonomy.countries.get(code)
+    return Term(code, found.name if found else code)
+
+
+def _mechanism(taxonomy: Taxonomy, key: str) -> Term:
+    found = taxonomy.transfer_mechanisms.get(key)
+    return Term(key, found.name if found else key)
+
+
+def _consented(purpose: Purpose, key: str, state: SubjectState | None) -> bool | None:
+    if purpose.legal_basis not in CONSENT_BASES:
+        return None
+    record = state.consents.get(key) if state else None
+    return bool(record and record.granted)
+
+
+def what_we_hold(policy: Policy, taxonomy: Taxonomy, state: SubjectState | None) -> Holdings:
+    """What the company holds and why, from the policy, with the person's own choices
+    when the ledger knows them (``state`` is ``None`` for someone it does not)."""
+    category_keys = sorted({c for p in policy.purposes.values() for c in p.categories})
+    purposes = tuple(
+        HeldPurpose(
+            key=key,
+            name=spec.name or key.replace("_", " "),
+            description=spec.description,
+            legal_basis=spec.legal_basis,
+            categories=tuple(_term(taxonomy, "data_category", c) for c in spec.categories),
+            sources=spec.sources,
+            essential=spec.essential,
+            consented=_consented(spec, key, state),
+            objected=bool(state and key in state.objections),
+        )
+        for key, spec in policy.purposes.items()
+    )
+    recipients = tuple(
+        HeldRecipient(
+            name=r.name,
+            role=r.role.value,
+            countries=tuple(_country(taxonomy, c) for c in r.countries),
+            transfer_mechanisms=tuple(_mechanism(taxonomy, m) for m in r.transfer_mechanisms),
+            purposes=r.purposes,
+        )
+        for r in policy.recipients
+    )
+    retention = tuple(
+        HeldRetention(
+            categories=tuple(_term(taxonomy, "data_category", c) for c in rule.categories),
+            trigger=rule.trigger.value,
+            duration=rule.duration,
+            action=rule.action.value,
+        )
+        for rule in policy.retention
+    )
+    rights = ["access", "portability", "rectification", "erasure", "restriction", "objection"]
+    return Holdings(
+        organisation=policy.organisation.name,
+        contact=policy.organisation.contact,
+        dpo=policy.organisation.dpo,
+        categories=tuple(_term(taxonomy, "data_category", c) for c in category_keys),
+        purposes=purposes,
+        recipients=recipients,
+        retention=retention,
+        rights=tuple(rights),
+        portability=tuple(_term(taxonomy, "data_category", c) for c in policy.rights.portability),
+        complaint_authority=policy.rights.complaint_authority,
+        known=state is not None,
+    )
+
+
+# ---------------------------------------------------------------- choices
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentChoice:
+    """A purpose resting on consent, and whether the person's consent is current."""
+
+    purpose: str
+    name: str
+    description: str
+    granted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectionChoice:
+    """A purpose the person may object to (Art. 21), and whether they have."""
+
+    purpose: str
+    name: str
+    objected: bool
+
+
+def consent_choices(policy: Policy, state: SubjectState | None) -> list[ConsentChoice]:
+    """One switch per purpose resting on consent; essential purposes have none."""
+    return [
+        ConsentChoice(
+            key,
+            spec.name or key.replace("_", " "),
+            spec.description,
+            bool(_consented(spec, key, state)),
+        )
+        for key, spec in policy.purposes.items()
+        if spec.legal_basis in CONSENT_BASES and not spec.essential
+    ]
+
+
+def objection_choices(policy: Policy, state: SubjectState | None) -> list[ObjectionChoice]:
+    """Purposes resting on legitimate interest, and direct marketing as a whole when the
+    policy has any marketing purpose (an objection to it always wins)."""
+    objected = state.objections if state else frozenset()
+    found = [
+        ObjectionChoice(key, spec.name or key.replace("_", " "), key in objected)
+        for key, spec in policy.purposes.items()
+        if spec.legal_basis == "legitimate_interest" and not spec.essential
+    ]
+    if marketing_channels(policy):
+        found.append(
+            ObjectionChoice(DIRECT_MARKETING, "direct marketing", DIRECT_MARKETING in objected)
+        )
+    return found
+
+
+def marketing_channels(policy: Policy) -> list[str]:
+    """The marketing channels the policy's purposes use, in a stable order."""
+    seen = {p.channel for p in policy.purposes.values() if p.channel}
+    return sorted(c for c in seen if c is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceEvent:
+    """One change a person made (or the product made for them), for the history."""
+
+    at: dt.datetime
+    kind: str
+    """``consent``, ``channel`` or ``objection``."""
+    what: str
+    """The purpose or channel."""
+    on: bool
+    """Granted, opted in, or objecting."""
+    source: str | None
+
+
+def choice_history(events: Iterable[EventRecord]) -> list[ChoiceEvent]:
+    """The consent, channel and objection events of a person, newest first."""
+    found: list[ChoiceEvent] = []
+    for event in events:
+        p: Mapping[str, object] = event.payload
+        if event.kind == "consent":
+            found.append(
+                ChoiceEvent(event.at, "consent", str(p["purpose"]), bool(p["granted"]), _s(p))
+            )
+        elif event.kind == "channel":
+            on = not bool(p["opted_out"])
+            found.append(ChoiceEvent(event.at, "channel", str(p["channel"]), on, _s(p)))
+        elif event.kind == "objection":
+            on = bool(p.get("active", True))
+            found.append(ChoiceEvent(event.at, "objection", str(p["purpose"]), on, _s(p)))
+    found.sort(key=lambda e: e.at, reverse=True)
+    return found
+
+
+def _s(payload: Mapping[str, object]) -> str | None:
+    source = payload.get("source")
+    return str(source) if source is not None else None
+
+
+# ---------------------------------------------------------------- sign-in codes
+
+CODE_LIFETIME = dt.timedelta(minutes=15)
+CODE_TRIES = 5
+RATE_WINDOW = dt.timedelta(hours=1)
+
+
+@dataclass
+class _Code:
+    digest: str
+    expires: dt.datetime
+    tries: int = 0
+
+
+@dataclass
+class SignInCodes:
+    """One-time sign-in codes for the privacy center, held in this process.
+
+    Only a keyed hash of each code is kept, under a keyed hash of the address:
+    neither codes nor addresses are readable from memory dumps or logs. A code
+    works once, for 15 minutes and five tries; a new code replaces the old one.
+    Codes per address and per requesting IP are limited per hour. A code is made
+    for any address, known to the ledger or not, so that nobody learns from the
+    answer whether a person is known.
+    """
+
+    secret: bytes
+    per_address: int = 5
+    per_ip: int = 20
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    _codes: dict[str, _Code] = field(default_factory=dict, init=False)
+    _issued: dict[str, list[dt.datetime]] = field(default_factory=dict, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def _mac(self, *parts: str) -> str:
+        key = hmac.new(self.secret, b"tutela/center-sign-in/v1", hashlib.sha256).digest()
+        return hmac.new(key, "\x00".join(parts).encode(), hashlib.sha256).hexdigest()
+
+    def _count(self, key: str, now: dt.datetime, limit: int) -> None:
+        recent = [t for t in self._issued.get(key, []) if t > now - RATE_WINDOW]
+        if len(recent) >= limit:
+            wait = int((recent[0] + RATE_WINDOW - now).total_seconds()) + 1
+            raise TooManyCodes("too many sign-in codes were asked for; try again later", wait)
+        recent.append(now)
+        self._issued[key] = recent
+
+    def issue(self, email: str, *, ip: str | None = None) -> str:
+        """A new six-digit code for ``email``; :class:`TooManyCodes` past the limits."""
+        address = self._mac("address", email.strip().lower())
+        now = self.clock()
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        with self._lock:
+            self._count(address, now, self.per_address)
+            if ip:
+                self._count(self._mac("ip", ip), now, self.per_ip)
+            self._codes[address] = _Code(self._mac("code", address, code), now + CODE_LIFETIME)
+            self._forget(now)
+        return code
+
+    def check(self, email: str, code: str) -> bool:
+        """Whether ``code`` is the live code of ``email``; a match uses it up."""
+        address = self._mac("address", email.strip().lower())
+        given = self._mac("code", address, "".join(code.split()))
+        now = self.clock()
+        with self._lock:
+            live = self._codes.get(address)
+            if live is None or live.expires <= now or live.tries >= CODE_TRIES:
+                return False
+            # The try counts before the comparison: parallel guesses stay within the limit.
+            live.tries += 1
+            if hmac.compare_digest(live.digest, given):
+                del self._codes[address]
+                return True
+            return False
+
+    def _forget(self, now: dt.datetime) -> None:
+        # Bounded memory: expired codes and old counts go.
+        for key in [k for k, c in self._codes.items() if c.expires <= now]:
+            del self._codes[key]
+        for key in [k for k, v in self._issued.items() if v[-1] <= now - RATE_WINDOW]:
+            del self._issued[key]
+
+
+# ---------------------------------------------------------------- signed sign-in links
+
+
+_LINK_CONTEXT = b"tutela/center-login-link/v1"
+
+
+def _link_mac(secret: str, body: str) -> str:
+    if not secret:
+        raise LinkError("no secret key is configured for sign-in links")
+    key = hmac.new(secret.encode(), _LINK_CONTEXT, hashlib.sha256).digest()
+    digest = hmac.new(key, body.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def sign_login_link(secret: str, subject_id: str, expires: dt.datetime) -> str:
+    """A token signing ``subject_id`` in to the privacy center until ``expires``.
+
+    The product hands it to a person it has already signed in itself, as
+    ``/privacy/login/link?token=...``; keep ``expires`` minutes away.
+    """
+    body = f"{subject_id}.{int(expires.timestamp())}"
+    return f"{body}.{_link_mac(secret, body)}"
+
+
+def verify_login_link(secret: str, token: str, *, now: dt.datetime | None = None) -> str:
+    """The subject id a valid, unexpired token names; :class:`LinkError` otherwise."""
+    parts = token.split(".")
+    if len(token) > 200 or len(parts) != 3 or not parts[1].isdigit():
+        raise LinkError("not a sign-in link")
+    body = f"{parts[0]}.{parts[1]}"
+    try:
+        good = hmac.compare_digest(_link_mac(secret, body), parts[2])
+    except (binascii.Error, ValueError):
+        good = False
+    if not good:
+        raise LinkError("this sign-in link is not valid")
+    if (now or dt.datetime.now(dt.UTC)).timestamp() > int(parts[1]):
+        raise LinkError("this sign-in link has expired")
+    return parts[0]
