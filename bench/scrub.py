@@ -33,6 +33,11 @@ import sys
 import time
 from pathlib import Path
 
+# Run as a script, Python puts this folder first on the path, where bench/requests.py
+# would stand in for the `requests` library that Presidio imports.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+
 from faker import Faker
 
 from tutela.scrub import ENGINE, detect, redact
