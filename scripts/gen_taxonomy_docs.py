@@ -16,7 +16,7 @@ DOC = ROOT / "docs" / "taxonomy.md"
 # Run from a checkout without installing the package.
 sys.path.insert(0, str(ROOT))
 
-from tutela.policy.taxonomy import render_markdown  # noqa: E402
+from tutela.policy.taxonomy_docs import render_markdown  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

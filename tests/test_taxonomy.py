@@ -22,8 +22,8 @@ from tutela.policy.taxonomy import (
     Term,
     TransferMechanism,
     builtin,
-    render_markdown,
 )
+from tutela.policy.taxonomy_docs import render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tutela" / "policy" / "data"
