@@ -275,10 +275,9 @@ def worker(
     typer.echo(f"worker {worker_id or 'default'} started at {dt.datetime.now(dt.UTC).isoformat()}")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         stop.wait()
-    except KeyboardInterrupt:
-        pass
     finally:
         tutela.close()
 
