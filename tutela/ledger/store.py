@@ -954,6 +954,28 @@ class Ledger:
         self._insert_subject(conn, public_id, pairs)
         return public_id
 
+    # ------------------------------------------------------------ staff
+
+    def administered_organisations(self, public_id: str) -> list[str]:
+        """Public ids of the organisations the subject administers (none if unknown)."""
+        query = (
+            select(t.organisations.c.public_id)
+            .join(t.org_admins, t.org_admins.c.organisation_id == t.organisations.c.id)
+            .join(t.subjects, t.subjects.c.id == t.org_admins.c.subject_id)
+            .where(t.subjects.c.public_id == public_id)
+            .order_by(t.organisations.c.public_id)
+        )
+        with read(self.engine) as conn:
+            return [str(row[0]) for row in conn.execute(query)]
+
+    def record_view(self, staff: str, subject: str, what: str) -> int:
+        """Record that a member of staff saw a subject's personal data (the
+        ``staff-views`` stream): who looked, at whom, at what."""
+        payload = {"staff": staff, "subject": subject, "what": what}
+        return retrying(
+            self.engine, lambda conn: self._append(conn, "staff-views", "staff.viewed", payload)
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ConsentEntry:

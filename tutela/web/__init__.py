@@ -4,9 +4,10 @@
 >>> mount_web(app, tutela, settings)                          # doctest: +SKIP
 
 Pages live under ``/privacy/`` and their static files under
-``/privacy/static/``; every response there carries a strict
-Content-Security-Policy. Sign-in is by a mailed one-time code or by a signed
-link the product hands out (:func:`tutela.center.sign_login_link`).
+``/privacy/static/``; the admin console (:mod:`tutela.web.admin`) under
+``/admin/``. Every response there carries a strict Content-Security-Policy.
+Sign-in is by a mailed one-time code or by a signed link the product hands
+out (:func:`tutela.center.sign_login_link`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tutela.api.settings import ApiSettings
 from tutela.center import SignInCodes
 from tutela.engine import Tutela
 from tutela.requests.verification import MailSender
+from tutela.web.admin import mount_admin
 from tutela.web.center import WebContext, header_values, make_environment, router
 from tutela.web.session import SessionCodec
 
@@ -45,7 +47,7 @@ def mount_web(
     secret = settings.secret_key
     if not secret or len(secret) < 16:
         return
-    app.state.web = WebContext(
+    app.state.web = web = WebContext(
         tutela=tutela,
         settings=settings,
         codec=SessionCodec(secret, tutela.policy),
@@ -54,6 +56,7 @@ def mount_web(
         env=make_environment(),
     )
     app.include_router(router)
+    mount_admin(app, web)
     app.mount("/privacy/static", StaticFiles(directory=STATIC), name="privacy-static")
     headers = dict(header_values())
 
@@ -62,6 +65,6 @@ def mount_web(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
-        if request.url.path.startswith("/privacy"):
+        if request.url.path.startswith(("/privacy", "/admin")):
             response.headers.update(headers)
         return response
