@@ -10,14 +10,18 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from tests.requests.conftest import Inbox
-from tests.web.conftest import ANNA, BERIT, center_app, code_in, csrf_of
+from tests.requests.conftest import SECRET, Inbox
+from tests.web.conftest import ANNA, BERIT, center_app, center_policy, code_in, csrf_of
 from tutela import Tutela
+from tutela.api import create_app
+from tutela.api.settings import ApiSettings
 from tutela.ledger import tables as t
 from tutela.requests.model import RequestState
 from tutela.requests.service import Requests
@@ -252,3 +256,31 @@ def test_metrics(console: TestClient, env: Inbox, tutela: Tutela, setup: dict[st
     assert '<dd id="total">3</dd>' in page and '<dd id="overdue">1</dd>' in page
     assert '<dd id="median">0.0</dd>' in page
     assert '<td data-type="erasure">2</td>' in page and '<td data-state="denied">1</td>' in page
+
+
+def test_policy_archive_shows_versions_and_their_differences(tmp_path: Path, env: Inbox) -> None:
+    data = center_policy().model_dump(mode="json", exclude_none=True)
+    data["versions"] = [
+        {"id": "2024-01", "effective": "2024-01-01", "notices": {"en": "notices/2024-01.txt"}},
+        {
+            "id": "2025-06",
+            "effective": "2025-06-01",
+            "summary": "Newsletters by post",
+            "notices": {"en": "notices/2025-06.txt"},
+        },
+    ]
+    (tmp_path / "notices").mkdir()
+    (tmp_path / "notices/2024-01.txt").write_text("We hold your email.\nWe mail news.\n")
+    (tmp_path / "notices/2025-06.txt").write_text("We hold your email.\nWe post news.\n")
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with Tutela.open(path, f"sqlite:///{tmp_path / 'l.sqlite3'}", upgrade=True) as tutela:
+        settings = ApiSettings(secret_key=SECRET, policy_file=str(path))
+        with TestClient(create_app(tutela, settings=settings), base_url="https://testserver") as c:
+            page = c.get("/privacy/policy")
+            assert page.status_code == 200
+            assert "2025-06-01" in page.text and "Newsletters by post" in page.text
+            diff = c.get("/privacy/policy", params={"old": "2024-01", "new": "2025-06"}).text
+            assert "-We mail news." in diff and "+We post news." in diff
+            same = c.get("/privacy/policy", params={"old": "2024-01", "new": "2024-01"}).text
+            assert "The two versions say the same." in same

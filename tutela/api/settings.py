@@ -31,6 +31,9 @@ class ApiSettings:
     run_requests_inline: bool = False
     """Run requests in the server process (tests, small installations) instead of
     queueing them for ``tutela worker``."""
+    policy_file: str | None = None
+    """The policy file the app was opened from: the privacy center's policy archive
+    reads each version's notice files relative to it."""
     key_cache_seconds: float = 2.0
     """How long a verified API key is trusted without asking the database again: a
     revoked key stops working within this time."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import typer
 
 from tutela.cli import app
@@ -45,6 +47,7 @@ def serve(
         import uvicorn
 
         from tutela.api import create_app
+        from tutela.api.settings import ApiSettings
     except ImportError as exc:
         tutela.close()
         fail(f"the HTTP API is not available in this installation: {exc}")
@@ -55,7 +58,8 @@ def serve(
         with handled():
             start_worker(tutela, database, worker="embedded")
         typer.echo("Request worker: embedded")
-    web = create_app(tutela)
+    settings = dataclasses.replace(ApiSettings.from_env(), policy_file=str(policy))
+    web = create_app(tutela, settings=settings)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"Tutela API on http://{shown}:{port}")
     typer.echo(f"API docs: http://{shown}:{port}/docs")

@@ -23,6 +23,7 @@ from tutela.center import SignInCodes
 from tutela.engine import Tutela
 from tutela.requests.verification import MailSender
 from tutela.web.admin import mount_admin
+from tutela.web.archive import router as archive_router
 from tutela.web.center import WebContext, header_values, make_environment, router
 from tutela.web.session import SessionCodec
 
@@ -56,6 +57,7 @@ def mount_web(
         env=make_environment(),
     )
     app.include_router(router)
+    app.include_router(archive_router)
     mount_admin(app, web)
     app.mount("/privacy/static", StaticFiles(directory=STATIC), name="privacy-static")
     headers = dict(header_values())
