@@ -65,6 +65,7 @@ class Runner:
         key = pseudonym_key or os.environ.get(PSEUDONYM_KEY_ENV, "").encode()
         self._key = key or None
         self._engines: dict[str, Engine] = {}
+        self._connectors: dict[str, SqlConnector] = {}
         self._redis: dict[str, redis.Redis] = {}
         for name, value in (connections or {}).items():
             if isinstance(value, redis.Redis):
@@ -91,7 +92,13 @@ class Runner:
         if self._key is None:
             # Pseudonyms with a default key could be reversed by anyone who has the code.
             raise ConnectorError(f"set {PSEUDONYM_KEY_ENV} to the key for pseudonyms")
-        return SqlConnector(dataset, self._engines[dataset], self.graph, pseudonym_key=self._key)
+        # One connector per dataset for the runner's life: it reflects each table once,
+        # instead of asking the database's catalogue again for every step.
+        if dataset not in self._connectors:
+            self._connectors[dataset] = SqlConnector(
+                dataset, self._engines[dataset], self.graph, pseudonym_key=self._key
+            )
+        return self._connectors[dataset]
 
     def _sql_nodes(self, nodes: Sequence[Node]) -> list[Node]:
         return [n for n in nodes if self.graph.datasets[n[0]].type == "sql"]
