@@ -213,3 +213,15 @@ def test_mailer_from_environment(monkeypatch: pytest.MonkeyPatch, smtp: Inbox) -
     assert smtp.messages[0]["Subject"] == "Hello"
     with pytest.raises(ConnectorError, match="smtp"):
         Mailer("http://example.se", "a@b.se")
+
+
+def test_file_outbox_for_development(tmp_path: Path) -> None:
+    from email import message_from_bytes
+
+    from tutela.requests.mail import Mailer
+
+    outbox = tmp_path / "mail"
+    Mailer(f"file://{outbox}", "privacy@example.se").send("a@example.se", "Code", "123456")
+    (written,) = list(outbox.glob("*.eml"))
+    message = message_from_bytes(written.read_bytes())
+    assert message["To"] == "a@example.se" and "123456" in message.get_payload()

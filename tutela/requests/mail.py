@@ -4,7 +4,9 @@ The URL comes from ``TUTELA_SMTP_URL`` and the sender from ``TUTELA_MAIL_FROM``:
 
 - ``smtp://host:port``: plain SMTP (a relay on the same host or network);
 - ``smtp+starttls://user:password@host:587``: SMTP upgraded with STARTTLS;
-- ``smtps://user:password@host:465``: SMTP over TLS from the first byte.
+- ``smtps://user:password@host:465``: SMTP over TLS from the first byte;
+- ``file:///path/to/outbox``: no server; each message is written to that folder as
+  an ``.eml`` file (for development and the demo, where nobody runs a mail server).
 
 User and password are percent-decoded, so a password may hold any character.
 """
@@ -12,11 +14,14 @@ User and password are percent-decoded, so a password may hold any character.
 from __future__ import annotations
 
 import os
+import secrets
 import smtplib
 import ssl
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from tutela.errors import ConnectorError
@@ -39,9 +44,13 @@ class Mailer:
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
+        if parts.scheme == "file":
+            if not parts.path:
+                raise ConnectorError("a file:// mail URL names the outbox folder")
+            return
         if parts.scheme not in _DEFAULT_PORTS:
             raise ConnectorError(
-                "the SMTP URL must start with smtp://, smtp+starttls:// or smtps://"
+                "the SMTP URL must start with smtp://, smtp+starttls://, smtps:// or file://"
             )
         if not parts.hostname:
             raise ConnectorError("the SMTP URL names no host")
@@ -72,6 +81,12 @@ class Mailer:
             # After set_content, which replaces every Content-* header.
             message["Content-Language"] = language
         parts = urlsplit(self.url)
+        if parts.scheme == "file":
+            outbox = Path(unquote(parts.path))
+            outbox.mkdir(parents=True, exist_ok=True)
+            name = f"{time.time_ns()}-{secrets.token_hex(4)}.eml"
+            (outbox / name).write_bytes(bytes(message))
+            return
         host = parts.hostname or ""
         port = parts.port or _DEFAULT_PORTS[parts.scheme]
         try:
