@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from email.message import Message
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
