@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from typing import Any
 
 import typer
@@ -175,3 +176,36 @@ def lookup(
         typer.echo("no subject matches", err=True)
         raise typer.Exit(EXIT_FOUND)
     typer.echo(found)
+
+
+@app.command("signin-link")
+def signin_link(
+    ref: str = typer.Argument(
+        ..., metavar="ID_OR_EMAIL", help="A subject id, an email, a phone number or a user id."
+    ),
+    minutes: int = typer.Option(30, "--minutes", min=1, max=1440, help="How long it works."),
+    base_url: str = typer.Option(
+        "http://localhost:8000", "--base-url", help="Where the privacy center is served."
+    ),
+    database: DatabaseOption = DEFAULT_URL,
+) -> None:
+    """Print a signed link that signs this person in to the privacy center (what a product
+    hands out to someone it has signed in itself). Needs TUTELA_SECRET_KEY.
+
+    Exit 1 when nobody matches.
+    """
+    from tutela.center import sign_login_link
+
+    secret = os.environ.get("TUTELA_SECRET_KEY", "")
+    if len(secret) < 16:
+        fail("set TUTELA_SECRET_KEY (at least 16 characters) to sign links")
+    ledger = Ledger(open_engine_or_exit(database))
+    with handled(database):
+        public_id = _resolve(ledger, ref)
+    ledger.engine.dispose()
+    if public_id is None:
+        typer.echo("no subject matches", err=True)
+        raise typer.Exit(EXIT_FOUND)
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)
+    token = sign_login_link(secret, public_id, expires)
+    typer.echo(f"{base_url.rstrip('/')}/privacy/login/link?token={token}")
