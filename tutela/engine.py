@@ -29,7 +29,7 @@ from tutela.ledger.database import DEFAULT_URL, open_engine, read, retrying
 from tutela.ledger.schema import ensure_current
 from tutela.ledger.schema import upgrade as migrate
 from tutela.ledger.store import Ledger
-from tutela.policy import load
+from tutela.policy import read as read_policy
 from tutela.policy.model import Policy
 from tutela.policy.taxonomy import Taxonomy, builtin
 
@@ -72,12 +72,19 @@ class Tutela:
         """Open a policy (a path or a loaded :class:`Policy`) and a ledger database URL
         (a SQLite file by default). With ``upgrade`` the schema is migrated first;
         otherwise an outdated schema is refused with the command to run."""
-        loaded = policy if isinstance(policy, Policy) else load(policy)
+        taxonomy: Taxonomy | None = None
+        if isinstance(policy, Policy):
+            loaded = policy
+        else:
+            # Read with positions kept aside: the document's taxonomy includes the keys
+            # the policy file added, which pages and packages must name properly.
+            document = read_policy(policy)
+            loaded, taxonomy = document.policy, document.taxonomy
         engine = open_engine(database or DEFAULT_URL)
         if upgrade:
             migrate(engine)
         ensure_current(engine)
-        return cls(loaded, engine)
+        return cls(loaded, engine, taxonomy=taxonomy)
 
     def close(self) -> None:
         """Release the database connections."""
