@@ -4,43 +4,21 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from tests.conftest import ROOT
+from tests.browser import chromium, screenshot, serve
 from tutela import Tutela
 from tutela.banner import VISITOR_KIND
 from tutela.decide import Signals
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium"),
-]
+pytestmark = pytest.mark.slow
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Example shop</title>
@@ -53,13 +31,6 @@ PAGE = """<!doctype html>
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server(app: FastAPI) -> Iterator[str]:
     """The app and a test page, served by Uvicorn in a thread."""
@@ -68,30 +39,14 @@ def server(app: FastAPI) -> Iterator[str]:
     def shop() -> HTMLResponse:
         return HTMLResponse(PAGE)
 
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    uvi = uvicorn.Server(config)
-    thread = threading.Thread(target=uvi.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uvi.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        uvi.should_exit = True
-        thread.join(timeout=10)
+    with serve(app, public_host="127.0.0.1", lifespan="off") as base:
+        yield base
 
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _visitor(context: Any) -> str:
@@ -101,8 +56,7 @@ def _visitor(context: Any) -> str:
 
 
 def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    screenshot(page, name)
 
 
 def test_accepting_analytics_runs_its_script(server: str, browser: Any, tutela: Tutela) -> None:

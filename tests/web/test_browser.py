@@ -6,75 +6,33 @@ Screenshots of each page go to ``artifacts/screenshots/``.
 from __future__ import annotations
 
 import re
-import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from tests.requests.conftest import Inbox, free_port
+from tests.browser import chromium, screenshot, serve
+from tests.requests.conftest import Inbox
 from tests.web.conftest import ANNA, BERIT, center_app, code_in
 from tutela import Tutela
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-
-pytestmark = pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed"
-)
 
 
 @pytest.fixture
 def server(tutela: Tutela, env: Inbox) -> Iterator[str]:
-    """The app on a free port of 127.0.0.1, served by uvicorn in a thread."""
-    port = free_port()
-    config = uvicorn.Config(
-        center_app(tutela), host="127.0.0.1", port=port, log_level="warning", access_log=False
-    )
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not running.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        # ``localhost`` is a secure context to Chromium, so it keeps the Secure cookie.
-        yield f"http://localhost:{port}"
-    finally:
-        running.should_exit = True
-        thread.join(timeout=10)
+    """The app on a free port, served by uvicorn in a thread."""
+    with serve(center_app(tutela)) as base:
+        yield base
 
 
 @pytest.fixture
 def browser() -> Iterator[object]:
     """A headless Chromium."""
-    with playwright_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _shot(page: object, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"center-{name}.png"), full_page=True)  # type: ignore[attr-defined]
+    screenshot(page, f"center-{name}")
 
 
 def _sign_in(page: object, base: str, inbox: Inbox, email: str, shots: str | None = None) -> None:

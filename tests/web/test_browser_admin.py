@@ -7,29 +7,19 @@ and it runs to completion. Screenshots of each console page go to
 
 from __future__ import annotations
 
-import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import create_engine, text
 
-from tests.requests.conftest import Inbox, free_port
+from tests.browser import chromium, screenshot, serve
+from tests.requests.conftest import Inbox
 from tests.web.conftest import ANNA, center_app, center_policy, code_in
-from tests.web.test_browser import ARGS, CHROMIUM, SCREENSHOTS
 from tutela import Tutela
 from tutela.policy import Policy
 from tutela.requests.model import RequestState
 from tutela.requests.service import Requests
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-
-pytestmark = pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed"
-)
 
 CECILIA = "cecilia@acme.example"
 DPO = "dpo@exempel.se"
@@ -56,39 +46,20 @@ def kitameraki(tmp_path: Path, env: Inbox, monkeypatch: pytest.MonkeyPatch) -> I
 
 @pytest.fixture
 def server(kitameraki: Tutela) -> Iterator[str]:
-    """The whole app on a free port of 127.0.0.1, requests run inline."""
-    port = free_port()
-    config = uvicorn.Config(
-        center_app(kitameraki), host="127.0.0.1", port=port, log_level="warning", access_log=False
-    )
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not running.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://localhost:{port}"
-    finally:
-        running.should_exit = True
-        thread.join(timeout=10)
+    """The whole app on a free port, requests run inline."""
+    with serve(center_app(kitameraki)) as base:
+        yield base
 
 
 @pytest.fixture
 def browser() -> Iterator[object]:
     """A headless Chromium."""
-    with playwright_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _shot(page: object, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"admin-{name}.png"), full_page=True)  # type: ignore[attr-defined]
+    screenshot(page, f"admin-{name}")
 
 
 def _sign_in(page: object, base: str, inbox: Inbox, email: str, where: str, shots: bool) -> None:
