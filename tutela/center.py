@@ -43,6 +43,7 @@ __all__ = [
     "SignInCodes",
     "choice_history",
     "consent_choices",
+    "correctable_fields",
     "marketing_channels",
     "objection_choices",
     "sign_login_link",
@@ -414,3 +415,23 @@ def verify_login_link(secret: str, token: str, *, now: dt.datetime | None = None
     if (now or dt.datetime.now(dt.UTC)).timestamp() > int(parts[1]):
         raise LinkError("this sign-in link has expired")
     return parts[0]
+
+
+def correctable_fields(policy: Policy, taxonomy: Taxonomy) -> list[tuple[str, str]]:
+    """The fields a person may ask to correct from the privacy center (Art. 16), as
+    (``dataset.collection.field``, the category's name): declared personal text
+    fields, never keys or references (they say which row, not who the person is)."""
+    fields = []
+    for dataset in policy.datasets:
+        if dataset.type != "sql":
+            continue
+        for collection in dataset.collections:
+            for fld in collection.fields:
+                if fld.primary_key or fld.references is not None or not fld.personal:
+                    continue
+                if (fld.type or "string") not in ("string", "text") or not fld.categories:
+                    continue
+                term = taxonomy.get("data_category", fld.categories[0])
+                label = term.name if term else fld.categories[0]
+                fields.append((f"{dataset.name}.{collection.name}.{fld.name}", label))
+    return fields

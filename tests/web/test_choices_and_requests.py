@@ -117,3 +117,32 @@ def test_erasure_request_is_listed_with_state_and_due_date(client: TestClient, e
     listed = page.split('id="h-list"')[1]
     assert "Erase my data" in listed
     assert re.search(r"<time datetime=\"\d{4}-\d{2}-\d{2}\">", listed)
+
+
+def test_correct_my_data(client: TestClient, env: Inbox, product: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    sign_in(client, env)
+    page = client.get("/privacy/requests").text
+    assert 'name="field"' in page and "app.users.display_name" in page
+    token = csrf_of(page)
+    bad = client.post(
+        "/privacy/requests",
+        data={"csrf": token, "type": "rectification", "field": "app.users.id", "value": "7"},
+    )
+    assert bad.status_code == 400  # a key is not a correction; nothing is written
+    listed = client.post(
+        "/privacy/requests",
+        data={
+            "csrf": token,
+            "type": "rectification",
+            "field": "app.users.display_name",
+            "value": "Anna Lind",
+        },
+    ).text.split('id="h-list"')[1]
+    assert "Correct my data" in listed and listed.count("<tr>") == 2  # header and one request
+    engine = create_engine(product)
+    with engine.connect() as conn:
+        name = conn.execute(text("SELECT display_name FROM users WHERE id = 1")).scalar()
+    engine.dispose()
+    assert name == "Anna Lind"

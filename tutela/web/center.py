@@ -24,13 +24,21 @@ from tutela.center import (
     SignInCodes,
     choice_history,
     consent_choices,
+    correctable_fields,
     marketing_channels,
     objection_choices,
     verify_login_link,
     what_we_hold,
 )
 from tutela.engine import Tutela
-from tutela.errors import ConnectorError, IdentityError, LinkError, TooManyCodes, TutelaError
+from tutela.errors import (
+    ConnectorError,
+    IdentityError,
+    LinkError,
+    RequestError,
+    TooManyCodes,
+    TutelaError,
+)
 from tutela.requests.model import TERMINAL, RequestType
 from tutela.requests.service import Requests
 from tutela.requests.verification import MailSender
@@ -434,6 +442,7 @@ def requests_page(request: Request) -> Response:
         requests=sorted(mine, key=lambda r: r.received_at, reverse=True),
         kinds=REQUEST_KINDS,
         terminal=TERMINAL,
+        correctable=correctable_fields(ctx.tutela.policy, ctx.tutela.taxonomy),
     )
 
 
@@ -448,18 +457,28 @@ async def make_request(request: Request) -> Response:
     if person is None or person.subject is None:
         return _redirect(ctx, session, "/privacy/login")
     kind = form.get("type", "")
-    if kind not in REQUEST_KINDS:
+    if kind not in REQUEST_KINDS and kind != RequestType.rectification.value:
         return _redirect(ctx, person, "/privacy/requests")
     identity = _identity(ctx, person)
-    details = {"action": "start"} if kind == RequestType.restriction.value else None
+    details: dict[str, Any] | None = None
+    if kind == RequestType.restriction.value:
+        details = {"action": "start"}
+    elif kind == RequestType.rectification.value:
+        details = {"corrections": {form.get("field", ""): form.get("value", "")}}
     service = Requests(ctx.tutela)
-    made = service.create(
-        kind,
-        identity,
-        source="privacy_center",
-        details=details,
-        language=_language(person, request),
-    )
+    try:
+        made = service.create(
+            kind,
+            identity,
+            source="privacy_center",
+            details=details,
+            language=_language(person, request),
+        )
+    except RequestError:
+        # A field that cannot be corrected, or a value of the wrong kind: nothing written.
+        _ = gettext_for(_language(person, request))
+        message = _("This correction cannot be made here. Choose a field and give its new value.")
+        return _render(ctx, request, person, "error.html", 400, message=message)
     made = service.mark_verified(made.id)
     if ctx.settings.run_requests_inline and made.state.value == "approved":
         from tutela.requests.runner import Runner
