@@ -20,13 +20,11 @@ import binascii
 import datetime as dt
 import hashlib
 import hmac
-import secrets
-import threading
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from tutela.decide import DIRECT_MARKETING, SubjectState
-from tutela.errors import LinkError, TooManyCodes
+from tutela.errors import LinkError
 from tutela.ledger.store import EventRecord
 from tutela.policy.model import Contact, Policy, Purpose
 from tutela.policy.taxonomy import Taxonomy
@@ -40,7 +38,6 @@ __all__ = [
     "HeldRetention",
     "Holdings",
     "ObjectionChoice",
-    "SignInCodes",
     "choice_history",
     "consent_choices",
     "correctable_fields",
@@ -298,82 +295,6 @@ def _s(payload: Mapping[str, object]) -> str | None:
 CODE_LIFETIME = dt.timedelta(minutes=15)
 CODE_TRIES = 5
 RATE_WINDOW = dt.timedelta(hours=1)
-
-
-@dataclass
-class _Code:
-    digest: str
-    expires: dt.datetime
-    tries: int = 0
-
-
-@dataclass
-class SignInCodes:
-    """One-time sign-in codes for the privacy center, held in this process.
-
-    Only a keyed hash of each code is kept, under a keyed hash of the address:
-    neither codes nor addresses are readable from memory dumps or logs. A code
-    works once, for 15 minutes and five tries; a new code replaces the old one.
-    Codes per address and per requesting IP are limited per hour. A code is made
-    for any address, known to the ledger or not, so that nobody learns from the
-    answer whether a person is known.
-    """
-
-    secret: bytes
-    per_address: int = 5
-    per_ip: int = 20
-    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
-    _codes: dict[str, _Code] = field(default_factory=dict, init=False)
-    _issued: dict[str, list[dt.datetime]] = field(default_factory=dict, init=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
-
-    def _mac(self, *parts: str) -> str:
-        key = hmac.new(self.secret, b"tutela/center-sign-in/v1", hashlib.sha256).digest()
-        return hmac.new(key, "\x00".join(parts).encode(), hashlib.sha256).hexdigest()
-
-    def _count(self, key: str, now: dt.datetime, limit: int) -> None:
-        recent = [t for t in self._issued.get(key, []) if t > now - RATE_WINDOW]
-        if len(recent) >= limit:
-            wait = int((recent[0] + RATE_WINDOW - now).total_seconds()) + 1
-            raise TooManyCodes("too many sign-in codes were asked for; try again later", wait)
-        recent.append(now)
-        self._issued[key] = recent
-
-    def issue(self, email: str, *, ip: str | None = None) -> str:
-        """A new six-digit code for ``email``; :class:`TooManyCodes` past the limits."""
-        address = self._mac("address", email.strip().lower())
-        now = self.clock()
-        code = f"{secrets.randbelow(1_000_000):06d}"
-        with self._lock:
-            self._count(address, now, self.per_address)
-            if ip:
-                self._count(self._mac("ip", ip), now, self.per_ip)
-            self._codes[address] = _Code(self._mac("code", address, code), now + CODE_LIFETIME)
-            self._forget(now)
-        return code
-
-    def check(self, email: str, code: str) -> bool:
-        """Whether ``code`` is the live code of ``email``; a match uses it up."""
-        address = self._mac("address", email.strip().lower())
-        given = self._mac("code", address, "".join(code.split()))
-        now = self.clock()
-        with self._lock:
-            live = self._codes.get(address)
-            if live is None or live.expires <= now or live.tries >= CODE_TRIES:
-                return False
-            # The try counts before the comparison: parallel guesses stay within the limit.
-            live.tries += 1
-            if hmac.compare_digest(live.digest, given):
-                del self._codes[address]
-                return True
-            return False
-
-    def _forget(self, now: dt.datetime) -> None:
-        # Bounded memory: expired codes and old counts go.
-        for key in [k for k, c in self._codes.items() if c.expires <= now]:
-            del self._codes[key]
-        for key in [k for k, v in self._issued.items() if v[-1] <= now - RATE_WINDOW]:
-            del self._issued[key]
 
 
 # ---------------------------------------------------------------- signed sign-in links

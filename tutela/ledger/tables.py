@@ -40,6 +40,8 @@ __all__ = [
     "processor_attempts",
     "processor_tasks",
     "requests",
+    "sign_in_codes",
+    "sign_in_issues",
     "streams",
     "subjects",
     "verification_codes",
@@ -287,4 +289,25 @@ processor_attempts = Table(
     Column("outcome", String(32), nullable=False),
     Column("duration_ms", Integer, nullable=False),
     Index("ix_processor_attempts_task_id", "task_id"),
+)
+
+
+sign_in_codes = Table(
+    "sign_in_codes",
+    metadata,
+    # One live code per address; only keyed hashes of the address and the code.
+    Column("address_hash", String(64), primary_key=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("tries", Integer, nullable=False, default=0),
+)
+
+sign_in_issues = Table(
+    "sign_in_issues",
+    metadata,
+    # When codes were asked for, per keyed hash of an address or an IP: the rate limits.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key_hash", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_sign_in_issues_key_hash_at", "key_hash", "at"),
 )

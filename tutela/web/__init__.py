@@ -19,8 +19,8 @@ from fastapi import FastAPI, Request, Response
 from starlette.staticfiles import StaticFiles
 
 from tutela.api.settings import ApiSettings
-from tutela.center import SignInCodes
 from tutela.engine import Tutela
+from tutela.ledger.signin import SignInCodes
 from tutela.requests.verification import MailSender
 from tutela.web.admin import mount_admin
 from tutela.web.archive import router as archive_router
@@ -52,7 +52,7 @@ def mount_web(
         tutela=tutela,
         settings=settings,
         codec=SessionCodec(secret, tutela.policy),
-        codes=SignInCodes(secret.encode()),
+        codes=SignInCodes(tutela.engine, secret.encode()),
         mailer=mailer,
         env=make_environment(),
     )

@@ -31,10 +31,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from tutela.center import SignInCodes
 from tutela.errors import ConnectorError, TooManyCodes, TutelaError
 from tutela.ledger import tables as t
 from tutela.ledger.database import read
+from tutela.ledger.signin import SignInCodes
 from tutela.records import (
     data_map_svg,
     plan_outline,
@@ -184,7 +184,7 @@ def mount_admin(app: FastAPI, web: WebContext, *, staff: Mapping[str, Role] | No
     app.state.admin = AdminContext(
         web=web,
         codec=AdminCodec(secret, web.codec),
-        codes=SignInCodes((secret + "/admin-console").encode()),
+        codes=SignInCodes(web.tutela.engine, secret.encode(), context="admin-console"),
         staff=staff if staff is not None else parse_staff(os.environ.get(STAFF_ENV, "")),
     )
     app.include_router(router)

@@ -21,7 +21,6 @@ from starlette.concurrency import run_in_threadpool
 
 from tutela.api.settings import ApiSettings
 from tutela.center import (
-    SignInCodes,
     choice_history,
     consent_choices,
     correctable_fields,
@@ -39,6 +38,7 @@ from tutela.errors import (
     TooManyCodes,
     TutelaError,
 )
+from tutela.ledger.signin import SignInCodes
 from tutela.requests.model import TERMINAL, RequestType
 from tutela.requests.service import Requests
 from tutela.requests.verification import MailSender
