@@ -196,6 +196,20 @@ async def _posted(ctx: WebContext, request: Request) -> tuple[Session, dict[str,
     return session, form, ok
 
 
+async def _posted_by_person(
+    ctx: WebContext, request: Request
+) -> tuple[Session, str, dict[str, str]] | Response:
+    """A form posted with a valid CSRF token by a person the ledger knows; otherwise the
+    answer to send instead (refusal, or the sign-in page)."""
+    session, form, ok = await _posted(ctx, request)
+    if not ok:
+        return _refused(ctx, request, session)
+    person = _signed_in(ctx, session)
+    if person is None or person.subject is None:
+        return _redirect(ctx, session, "/privacy/login")
+    return person, person.subject, form
+
+
 def _client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
@@ -393,18 +407,16 @@ def choices(request: Request) -> Response:
 async def change_choice(request: Request) -> Response:
     """Switch one consent, channel or objection, then show the choices again."""
     ctx = _ctx(request)
-    session, form, ok = await _posted(ctx, request)
-    if not ok:
-        return _refused(ctx, request, session)
-    person = _signed_in(ctx, session)
-    if person is None or person.subject is None:
-        return _redirect(ctx, session, "/privacy/login")
+    checked = await _posted_by_person(ctx, request)
+    if isinstance(checked, Response):
+        return checked
+    person, subject, form = checked
     kind, name, on = form.get("kind"), form.get("name", ""), form.get("on") == "1"
     ledger, policy = ctx.tutela.ledger, ctx.tutela.policy
     try:
         if kind == "consent" and name in {c.purpose for c in consent_choices(policy, None)}:
             ledger.record_consent(
-                person.subject,
+                subject,
                 name,
                 on,
                 policy_version=policy.version,
@@ -413,9 +425,9 @@ async def change_choice(request: Request) -> Response:
                 user_agent=request.headers.get("user-agent"),
             )
         elif kind == "channel" and name in marketing_channels(policy):
-            ledger.set_channel(person.subject, name, not on, source="web")
+            ledger.set_channel(subject, name, not on, source="web")
         elif kind == "objection" and name in {o.purpose for o in objection_choices(policy, None)}:
-            ledger.set_objection(person.subject, name, on, source="web")
+            ledger.set_objection(subject, name, on, source="web")
     except TutelaError as exc:
         log.warning("a choice was refused: %s", type(exc).__name__)
     return _redirect(ctx, person, "/privacy/choices")
@@ -450,12 +462,10 @@ def requests_page(request: Request) -> Response:
 async def make_request(request: Request) -> Response:
     """Make a request. The session proved the identity, so it is verified at once."""
     ctx = _ctx(request)
-    session, form, ok = await _posted(ctx, request)
-    if not ok:
-        return _refused(ctx, request, session)
-    person = _signed_in(ctx, session)
-    if person is None or person.subject is None:
-        return _redirect(ctx, session, "/privacy/login")
+    checked = await _posted_by_person(ctx, request)
+    if isinstance(checked, Response):
+        return checked
+    person, _, form = checked
     kind = form.get("type", "")
     if kind not in REQUEST_KINDS and kind != RequestType.rectification.value:
         return _redirect(ctx, person, "/privacy/requests")
