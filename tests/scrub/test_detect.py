@@ -173,6 +173,7 @@ _FRAGMENTS = [
     *("password", "Lösenord", "token", "mot de passe", ": ", "=", " ", "\t", "\n", "'", '"'),
     *("ann", ".lee", "@", "example", ".com", ".co.uk", "fe80", "::", ":", "1", "db8", "é"),
     *("hunter2", "Sommar24!", "070", "-123 45 67", "NL91", " ABNA", "0417", "x", "Ž"),
+    *("12. ", "března", "b?ezna", "?", " 1985", "€", "北京"),
 ]
 
 
@@ -192,6 +193,20 @@ def test_engines_agree_on_fragments(name: str) -> None:
         assert other(text) == reference(text)
 
     check()
+
+
+def test_characters_beyond_latin1() -> None:
+    # Hyperscan scans them as "?"; a month name that has such a character still
+    # matches, and a literal "?" in its place does not.
+    text = "narozen 12. března 1985, ne 12. b?ezna 1985; 北京 ann@example.com € 601 234 567"
+    for name in available_engines():
+        assert scanner(name)(text) == scanner("re")(text)
+    found = [(e.type, text[e.start : e.end]) for e in detect(text, lang="cs")]
+    assert found == [
+        (E.DATE_OF_BIRTH, "12. března 1985"),
+        (E.EMAIL, "ann@example.com"),
+        (E.PHONE, "601 234 567"),
+    ]
 
 
 def test_detect_never_fails_on_arbitrary_text() -> None:

@@ -81,6 +81,19 @@ _WINDOW_START: dict[Kind, Callable[[str, int], int]] = {
 }
 
 
+# The Hyperscan backend scans the text encoded as Latin-1, one byte per character,
+# so the offsets it reports are character offsets. Characters beyond Latin-1 (and
+# lone surrogates) are scanned as "?": no pattern matches them except through a
+# negated class, which "?" matches as well, or through a literal in a pattern (Czech
+# month names such as "března"), which is compiled with "?" in its place. A match
+# of such a pattern that covers a "?" is checked again on the text itself.
+_BEYOND_LATIN1 = re.compile(r"[^\x00-\xff]")
+
+
+def _latin1(regex: str) -> bytes:
+    return _BEYOND_LATIN1.sub(r"\\?", regex).encode("latin-1")
+
+
 class _HyperscanBackend:
     """All patterns in one Hyperscan block-mode database.
 
@@ -93,15 +106,21 @@ class _HyperscanBackend:
     def __init__(self, patterns: Sequence[Pattern]) -> None:
         import hyperscan
 
-        self._kinds = [p.kind for p in patterns]
+        self._kinds = [int(p.kind) for p in patterns]
         self._late_start = {
             i: re.compile(p.regex, re.ASCII)
             for i, p in enumerate(patterns)
             if p.kind in _WINDOW_START
         }
+        self._recheck = {
+            i: re.compile(p.regex, re.ASCII)
+            for i, p in enumerate(patterns)
+            if _BEYOND_LATIN1.search(p.regex)
+        }
+        assert not self._late_start.keys() & self._recheck.keys()
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._db.compile(
-            expressions=[p.regex.encode("utf-8") for p in patterns],
+            expressions=[_latin1(p.regex) for p in patterns],
             ids=list(range(len(patterns))),
             elements=len(patterns),
             flags=[
@@ -121,51 +140,55 @@ class _HyperscanBackend:
         return scratch
 
     def scan(self, text: str) -> Candidates:
-        # Lone surrogates (from undecodable input bytes) must survive the round trip.
-        data = (text + "\n").encode("utf-8", "surrogatepass")
+        padded = text + "\n"
+        data = padded.encode("latin-1", "replace")
         hits: list[tuple[int, int, int]] = []
         append = hits.append
 
         def on_match(pid: int, start: int, end: int, flags: int, context: object) -> None:
-            append((pid, start, end - 1))
+            append((pid, start, end))
 
         self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
-        per_kind: Candidates = [[] for _ in Kind]
+        per_kind: Candidates = [[] for _ in _KINDS]
         kinds = self._kinds
         late = self._late_start
-        to_char = None if len(data) == len(text) + 1 else _byte_to_char(data, hits)
-        padded = text + "\n" if late else text
+        recheck = self._recheck
         for pid, start, end in hits:
-            if to_char is not None:
-                start, end = to_char[start], to_char[end]
             if pid in late:
-                found = self._find_start(late[pid], kinds[pid], padded, end + 1)
+                found = _find_start(late[pid], Kind(kinds[pid]), padded, end)
                 if found is None:
                     continue
                 start = found
-            per_kind[kinds[pid]].append((start, end))
+            elif pid in recheck and data.find(b"?", start, end) >= 0:
+                found = _leftmost_start(recheck[pid], padded, end)
+                if found is None:
+                    continue
+                start = found
+            per_kind[kinds[pid]].append((start, end - 1))
         return [_reduce(spans) if len(spans) > 1 else spans for spans in per_kind]
 
-    @staticmethod
-    def _find_start(regex: re.Pattern[str], kind: Kind, padded: str, end: int) -> int | None:
-        """Start of the leftmost match of ``regex`` that ends exactly at ``end``."""
-        for m in regex.finditer(padded, _WINDOW_START[kind](padded, end), end):
-            if m.end() == end:
-                return m.start()
-        return None
+
+_KINDS = tuple(Kind)
 
 
-def _byte_to_char(data: bytes, hits: list[tuple[int, int, int]]) -> dict[int, int]:
-    """Character offsets of the byte offsets in ``hits`` (all on character boundaries)."""
-    offsets = sorted({o for _, s, e in hits for o in (s, e)})
-    mapping: dict[int, int] = {}
-    byte_pos = 0
-    char_pos = 0
-    for offset in offsets:
-        char_pos += len(data[byte_pos:offset].decode("utf-8", "surrogatepass"))
-        byte_pos = offset
-        mapping[offset] = char_pos
-    return mapping
+def _find_start(regex: re.Pattern[str], kind: Kind, padded: str, end: int) -> int | None:
+    """Start of the leftmost match of ``regex`` that ends exactly at ``end``."""
+    for m in regex.finditer(padded, _WINDOW_START[kind](padded, end), end):
+        if m.end() == end:
+            return m.start()
+    return None
+
+
+# Longer than any match of a pattern with characters beyond Latin-1 (a date).
+_RECHECK_WINDOW = 64
+
+
+def _leftmost_start(regex: re.Pattern[str], padded: str, end: int) -> int | None:
+    """Start of the leftmost match of ``regex`` spanning exactly up to ``end``."""
+    for start in range(max(0, end - _RECHECK_WINDOW), end):
+        if regex.fullmatch(padded, start, end):
+            return start
+    return None
 
 
 def _make(name: str) -> _Backend:
