@@ -154,3 +154,66 @@ def test_phone(value: str, regions: tuple[str, ...], expected: str | None) -> No
 )
 def test_parse_date(day: int, month: int, year: int, ok: bool) -> None:
     assert (v.parse_date(day, month, year) is not None) is ok
+
+
+# --- the same answers as python-stdnum ---------------------------------------------------
+
+
+def _digit_strings(n: int, count: int, seed: int) -> list[str]:
+    # Random digits, and as many with a valid Luhn or mod 11 digit, so that both
+    # answers are tried often.
+    import random
+
+    from stdnum import luhn
+
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        d = "".join(rng.choice("0123456789") for _ in range(n))
+        out.append(d)
+        out.append(d[:-1] + luhn.calc_check_digit(d[:-1]))
+        out.append(d[:-1] + str(int(d[:-1]) % 11 % 10))
+    return out
+
+
+def test_numbers_agree_with_stdnum() -> None:
+    from stdnum.cz import rc
+    from stdnum.fr import nir, siren, siret
+    from stdnum.nl import bsn
+    from stdnum.se import orgnr
+
+    for d in _digit_strings(9, 3000, 1):
+        assert v.valid_nl_bsn(d) == bsn.is_valid(d), d
+        assert v.valid_fr_siren(d) == siren.is_valid(d), d
+        assert v.valid_cz_rc(d) == rc.is_valid(d), d
+    for d in _digit_strings(10, 3000, 2):
+        assert v.valid_se_orgnr(d) == (d[2] >= "2" and orgnr.is_valid(d)), d
+        assert v.valid_cz_rc(d) == rc.is_valid(d), d
+    for d in [*_digit_strings(14, 2000, 3), *_digit_strings(14, 200, 4)]:
+        assert v.valid_fr_siret(d) == (v.is_luhn(d) and siret.is_valid(d)), d
+    for d in ["35600000000048", "35600000012345", "35600000000055"]:
+        assert v.valid_fr_siret(d) == (v.is_luhn(d) and siret.is_valid(d)), d
+    for d in _digit_strings(15, 2000, 5):
+        for value in (d, d[:5] + "2A" + d[7:], d[:5] + "2B" + d[7:]):
+            assert v.valid_fr_nir(value) == nir.is_valid(value), value
+            key = f"{97 - int(value[:13].replace('2A', '19').replace('2B', '18')) % 97:02d}"
+            assert v.valid_fr_nir(value[:13] + key) == nir.is_valid(value[:13] + key), value
+
+
+def test_personnummer_agrees_with_stdnum() -> None:
+    from stdnum.se import personnummer
+
+    for d in _digit_strings(10, 4000, 6):
+        for value in (d, f"{d[:6]}-{d[6:]}", f"{d[:6]}+{d[6:]}", f"19{d}", f"20{d[:6]}-{d[6:]}"):
+            expected = personnummer.is_valid(value) or None
+            if expected and int(v.digits_of(value)[-6:-4]) > 60:
+                expected = None  # stdnum knows no samordningsnummer
+            found = v.valid_se_personnummer(value)
+            assert (found == "se.personnummer" or None) == expected, value
+
+
+def test_validators_refuse_other_characters() -> None:
+    assert not v.valid_nl_bsn("12345678a")
+    assert not v.valid_cz_rc("710319274\u0665")  # an Arabic-Indic five
+    assert not v.valid_fr_siren("73282932O")
+    assert not v.valid_fr_nir("2951099126111\uff193")  # a full-width nine
