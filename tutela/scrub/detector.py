@@ -13,13 +13,13 @@ from __future__ import annotations
 import sys
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable, Sequence
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from tutela.scrub import engine
 from tutela.scrub.entities import Entity, EntityType
 from tutela.scrub.patterns import Kind
 from tutela.scrub.people import KnownPeople
-from tutela.scrub.recognizers import RECOGNISERS, Ctx, regions_for
+from tutela.scrub.recognizers import RECOGNISERS, Ctx, Reading, regions_for
 
 __all__ = ["DEFAULT_MIN_SCORE", "Recognizer", "detect", "resolve"]
 
@@ -80,22 +80,45 @@ def _inside(claimed: list[tuple[int, int]], span: tuple[int, int]) -> bool:
     return i >= 0 and claimed[i][0] <= span[0] and span[1] <= claimed[i][1]
 
 
-def resolve(entities: Iterable[Entity]) -> list[Entity]:
-    """Non-overlapping entities, preferring higher score, then longer, then more specific."""
-    ranked = sorted(entities, key=lambda e: (-e.score, e.start - e.end, _PRIORITY[e.type]))
+def _rank(reading: tuple[Any, ...]) -> tuple[float, int, int]:
+    return (-reading[3], reading[1] - reading[2], _PRIORITY[reading[0]])
+
+
+_R = TypeVar("_R", bound=tuple[Any, ...])
+
+
+def _resolve(readings: list[_R]) -> list[_R]:
+    """Non-overlapping readings, preferring higher score, then longer, then more specific."""
+    if len(readings) < 2:
+        return readings
+    readings.sort(key=_rank)
     starts: list[int] = []
     ends: list[int] = []
-    kept: list[Entity] = []
-    for entity in ranked:
-        i = bisect_left(starts, entity.start)
-        if i > 0 and ends[i - 1] > entity.start:
+    kept: list[_R] = []
+    for reading in readings:
+        start = reading[1]
+        end = reading[2]
+        i = bisect_left(starts, start)
+        if i > 0 and ends[i - 1] > start:
             continue
-        if i < len(starts) and starts[i] < entity.end:
+        if i < len(starts) and starts[i] < end:
             continue
-        starts.insert(i, entity.start)
-        ends.insert(i, entity.end)
-        kept.insert(i, entity)
+        starts.insert(i, start)
+        ends.insert(i, end)
+        kept.insert(i, reading)
     return kept
+
+
+def _as_reading(e: Entity) -> Reading:
+    return (e.type, e.start, e.end, e.score, e.validator, e.flags)
+
+
+def resolve(entities: Iterable[Entity]) -> list[Entity]:
+    """Non-overlapping entities, preferring higher score, then longer, then more specific."""
+    given = list(entities)
+    # Each entity's reading, with its position last so that the entity comes back.
+    kept = _resolve([(*_as_reading(e), i) for i, e in enumerate(given)])
+    return [given[r[6]] for r in kept]
 
 
 def detect(
@@ -117,7 +140,7 @@ def detect(
     """
     lang = lang.lower()[:2] if lang else None
     ctx = Ctx(text, lang, regions_for(lang, region))
-    found: list[Entity] = []
+    found: list[Reading] = []
     claimed: list[tuple[int, int]] = []
     candidates = engine.scan(text)
     for kind in _ORDER:
@@ -130,18 +153,21 @@ def detect(
             # of it; validating them again as phones or ids only costs time.
             claimed.sort()
             spans = [s for s in spans if not _inside(claimed, s)]
+        claims = kind is Kind.DATE or kind in _CLAIMING
         for start, end in spans:
-            entities = recognise(ctx, start, end)
-            found.extend(entities)
+            readings = recognise(ctx, start, end)
+            if not readings:
+                continue
+            found.extend(readings)
             if kind is Kind.DATE:
                 # A valid date is a date, even without the context that makes it
                 # a birth date; its digits are no phone number or id.
-                claimed.extend((e.start, e.end) for e in entities)
-            elif kind in _CLAIMING:
-                claimed.extend((e.start, e.end) for e in entities if e.score >= min_score)
+                claimed.extend((r[1], r[2]) for r in readings)
+            elif claims:
+                claimed.extend((r[1], r[2]) for r in readings if r[3] >= min_score)
     if known is not None:
-        found.extend(known.find(text))
+        found.extend(_as_reading(e) for e in known.find(text))
     for recognizer in recognizers:
-        found.extend(recognizer(text, lang))
-    kept = [e for e in found if e.score >= min_score and (types is None or e.type in types)]
-    return resolve(kept)
+        found.extend(_as_reading(e) for e in recognizer(text, lang))
+    kept = [r for r in found if r[3] >= min_score and (types is None or r[0] in types)]
+    return [Entity(*r) for r in _resolve(kept)]

@@ -84,9 +84,10 @@ _WINDOW_START: dict[Kind, Callable[[str, int], int]] = {
 # The Hyperscan backend scans the text encoded as Latin-1, one byte per character,
 # so the offsets it reports are character offsets. Characters beyond Latin-1 (and
 # lone surrogates) are scanned as "?": no pattern matches them except through a
-# negated class, which "?" matches as well, or through a literal in a pattern (Czech
-# month names such as "března"), which is compiled with "?" in its place. A match
-# of such a pattern that covers a "?" is checked again on the text itself.
+# negated class, which "?" matches as well, or through a literal in a pattern, which
+# is compiled with "?" in its place. A match of such a pattern that covers a "?" is
+# confirmed on the text itself, as are the matches of a pattern's looser Hyperscan
+# expression (:attr:`Pattern.hyperscan`).
 _BEYOND_LATIN1 = re.compile(r"[^\x00-\xff]")
 
 
@@ -112,15 +113,20 @@ class _HyperscanBackend:
             for i, p in enumerate(patterns)
             if p.kind in _WINDOW_START
         }
-        self._recheck = {
-            i: re.compile(p.regex, re.ASCII)
-            for i, p in enumerate(patterns)
-            if _BEYOND_LATIN1.search(p.regex)
+        expressions = [p.hyperscan or p.regex for p in patterns]
+        # Pattern id -> (the pattern ending where the text ends, how far before the
+        # Hyperscan match it may start, whether every match is confirmed or only
+        # those that cover a "?").
+        self._confirm = {
+            i: (_ending_at_end(p.regex), p.reach, p.hyperscan is not None)
+            for i, (p, expression) in enumerate(zip(patterns, expressions, strict=True))
+            if i not in self._late_start
+            and (p.hyperscan is not None or _BEYOND_LATIN1.search(expression))
         }
-        assert not self._late_start.keys() & self._recheck.keys()
+        self._special = frozenset({*self._late_start, *self._confirm})
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._db.compile(
-            expressions=[_latin1(p.regex) for p in patterns],
+            expressions=[_latin1(e) for e in expressions],
             ids=list(range(len(patterns))),
             elements=len(patterns),
             flags=[
@@ -149,45 +155,84 @@ class _HyperscanBackend:
             append((pid, start, end))
 
         self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
-        per_kind: Candidates = [[] for _ in _KINDS]
+        # Each family's matches as (start, -end), end without the terminator, so that a
+        # plain sort puts them leftmost first and longest first. The matches of the
+        # patterns whose start is found or confirmed afterwards wait apart.
+        found: list[list[tuple[int, int]]] = [[] for _ in _KINDS]
         kinds = self._kinds
-        late = self._late_start
-        recheck = self._recheck
+        special = self._special
+        waiting: dict[int, list[tuple[int, int]]] | None = None
         for pid, start, end in hits:
-            if pid in late:
-                found = _find_start(late[pid], Kind(kinds[pid]), padded, end)
-                if found is None:
+            if pid in special:
+                if waiting is None:
+                    waiting = {}
+                waiting.setdefault(pid, []).append((start, 1 - end))
+            else:
+                found[kinds[pid]].append((start, 1 - end))
+        if waiting:
+            for pid, matches in waiting.items():
+                self._settle(pid, matches, padded, data, found[kinds[pid]])
+        return [_leftmost_longest(spans) if spans else spans for spans in found]
+
+    def _settle(
+        self,
+        pid: int,
+        matches: list[tuple[int, int]],
+        padded: str,
+        data: bytes,
+        out: list[tuple[int, int]],
+    ) -> None:
+        """Find or confirm the starts of a pattern's matches; add those that hold to ``out``."""
+        late = self._late_start.get(pid)
+        if late is not None:
+            window_start = _WINDOW_START[Kind(self._kinds[pid])]
+            for _, negative_end in matches:
+                end = 1 - negative_end
+                start = _find_start(late, window_start(padded, end), padded, end)
+                if start is not None:
+                    out.append((start, negative_end))
+            return
+        regex, reach, always = self._confirm[pid]
+        for start, negative_end in matches:
+            end = 1 - negative_end
+            if always or data.find(b"?", start, end) >= 0:
+                m = regex.search(padded, max(0, start - reach), end)
+                if m is None:
                     continue
-                start = found
-            elif pid in recheck and data.find(b"?", start, end) >= 0:
-                found = _leftmost_start(recheck[pid], padded, end)
-                if found is None:
-                    continue
-                start = found
-            per_kind[kinds[pid]].append((start, end - 1))
-        return [_reduce(spans) if len(spans) > 1 else spans for spans in per_kind]
+                start = m.start()
+            out.append((start, negative_end))
+
+
+def _leftmost_longest(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``(start, -end)`` pairs to non-overlapping ``(start, end)``, as ``_reduce`` picks them."""
+    if len(spans) < 2:
+        return [(start, -negative_end) for start, negative_end in spans]
+    spans.sort()
+    out: list[tuple[int, int]] = []
+    last_end = -1
+    for start, negative_end in spans:
+        if start >= last_end:
+            last_end = -negative_end
+            out.append((start, last_end))
+    return out
 
 
 _KINDS = tuple(Kind)
+_FLAGS = re.compile(r"\(\?[a-zA-Z]+\)")
 
 
-def _find_start(regex: re.Pattern[str], kind: Kind, padded: str, end: int) -> int | None:
-    """Start of the leftmost match of ``regex`` that ends exactly at ``end``."""
-    for m in regex.finditer(padded, _WINDOW_START[kind](padded, end), end):
+def _ending_at_end(regex: str) -> re.Pattern[str]:
+    """``regex`` matching only where the searched text ends (``endpos`` in a search)."""
+    flags = _FLAGS.match(regex)
+    head = flags.group() if flags else ""
+    return re.compile(f"{head}(?:{regex[len(head) :]})\\Z", re.ASCII)
+
+
+def _find_start(regex: re.Pattern[str], window_start: int, padded: str, end: int) -> int | None:
+    """Start of the leftmost match of ``regex`` after ``window_start`` that ends at ``end``."""
+    for m in regex.finditer(padded, window_start, end):
         if m.end() == end:
             return m.start()
-    return None
-
-
-# Longer than any match of a pattern with characters beyond Latin-1 (a date).
-_RECHECK_WINDOW = 64
-
-
-def _leftmost_start(regex: re.Pattern[str], padded: str, end: int) -> int | None:
-    """Start of the leftmost match of ``regex`` spanning exactly up to ``end``."""
-    for start in range(max(0, end - _RECHECK_WINDOW), end):
-        if regex.fullmatch(padded, start, end):
-            return start
     return None
 
 

@@ -35,10 +35,20 @@ class Kind(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class Pattern:
-    """One expression of the combined scan and the candidate family it feeds."""
+    """One expression of the combined scan and the candidate family it feeds.
+
+    ``hyperscan`` is a looser expression for Hyperscan to look for instead, where
+    that is much cheaper for it; each of its matches is then confirmed with
+    ``regex`` by Python's ``re``. Every match of ``regex`` must be a match of
+    ``hyperscan`` with the same end, starting at most ``reach`` characters after it
+    (for the families whose start is found after the scan, see
+    :mod:`tutela.scrub.engine`, only the ends count).
+    """
 
     kind: Kind
     regex: str
+    hyperscan: str | None = None
+    reach: int = 0
 
 
 # Month names as written in dates, by language (French and Czech also without
@@ -59,6 +69,11 @@ _MONTHS = sorted(
     {m for names in _MONTH_NAMES.values() for m in names.split()}, key=lambda m: (-len(m), m)
 )
 _MONTH = "(?:" + "|".join(_MONTHS) + ")"
+# For Hyperscan, any word of a month name's length: finding some seventy month names,
+# short ones among them, costs it more than the rest of the scan. Characters beyond
+# Latin-1 reach it as "?" (see :mod:`tutela.scrub.engine`).
+_LONGEST_MONTH = max(len(m) for m in _MONTHS)
+_ANY_MONTH = rf"[A-Za-z\xc0-\xff?]{{{min(len(m) for m in _MONTHS)},{_LONGEST_MONTH}}}"
 
 _SECRET_WORDS = (
     "password|passwd|passwort|pwd|passcode|lösenord|losenord|wachtwoord|mot de passe|mdp"
@@ -69,6 +84,8 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         Kind.EMAIL,
         r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+[^A-Za-z0-9\-]",
+        # The same ends, found from the "@" on: the local part is costly for Hyperscan.
+        hyperscan=r"@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+[^A-Za-z0-9\-]",
     ),
     Pattern(Kind.URL, r"(?i)(?:https?|ftp)://[^\s<>\"'`]+[\s<>\"'`]"),
     Pattern(Kind.URL, r"(?i)www\.[A-Za-z0-9\-]+\.[^\s<>\"'`]+[\s<>\"'`]"),
@@ -82,10 +99,17 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         Kind.DATE,
         rf"(?i)[0-9]{{1,2}}(?:er|st|nd|rd|th)?\.? ?{_MONTH}\.?,? ?[0-9]{{4}}[^0-9]",
+        hyperscan=rf"(?i)[0-9]{{1,2}}(?:er|st|nd|rd|th)?\.? ?{_ANY_MONTH}\.?,? ?[0-9]{{4}}[^0-9]",
     ),
     # Leading word boundaries keep month names and keywords from matching inside
     # words, and let the ``re`` fallback skip most positions quickly.
-    Pattern(Kind.DATE, rf"(?i)\b{_MONTH}\.? [0-9]{{1,2}}(?:st|nd|rd|th)?,? [0-9]{{4}}[^0-9]"),
+    Pattern(
+        Kind.DATE,
+        rf"(?i)\b{_MONTH}\.? [0-9]{{1,2}}(?:st|nd|rd|th)?,? [0-9]{{4}}[^0-9]",
+        # From the month's last letter: a word before the day is costly for Hyperscan too.
+        hyperscan=r"(?i)[A-Za-z\xc0-\xff?]\.? [0-9]{1,2}(?:st|nd|rd|th)?,? [0-9]{4}[^0-9]",
+        reach=_LONGEST_MONTH - 1,
+    ),
     Pattern(
         Kind.SECRET_TOKEN,
         r"\b(?:(?:sk|pk|rk)_(?:live|test)_[0-9A-Za-z]{16,}"

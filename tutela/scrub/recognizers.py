@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from tutela.scrub import validators as v
-from tutela.scrub.context import adjust, has_context
-from tutela.scrub.entities import Entity, EntityType
+from tutela.scrub.context import adjusted, raises, words_near
+from tutela.scrub.entities import EntityType
 from tutela.scrub.patterns import Kind
 
-__all__ = ["RECOGNISERS", "Ctx", "regions_for"]
+__all__ = ["RECOGNISERS", "Ctx", "Reading", "regions_for"]
 
 E = EntityType
+
+Reading = tuple[EntityType, int, int, float, str, tuple[str, ...]]
+"""One reading of a span: type, start, end, score, validator and flags, as in
+:class:`~tutela.scrub.entities.Entity` (which only the kept readings become)."""
 
 _REGIONS_BY_LANG: dict[str, tuple[str, ...]] = {
     "sv": ("SE",),
@@ -32,6 +35,7 @@ _REGIONS_BY_LANG: dict[str, tuple[str, ...]] = {
 }
 _ALL_REGIONS = ("SE", "NL", "FR", "CZ", "GB", "US")
 _MAX_WINDOW_TOKENS = 8
+_NO_FLAGS: tuple[str, ...] = ()
 
 
 def regions_for(lang: str | None, region: str | None) -> tuple[str, ...]:
@@ -43,52 +47,67 @@ def regions_for(lang: str | None, region: str | None) -> tuple[str, ...]:
     return _ALL_REGIONS
 
 
-@dataclass(frozen=True, slots=True)
 class Ctx:
-    """What every recogniser needs besides the span: the text, language and regions."""
+    """What every recogniser needs besides the span: the text, language and regions.
 
-    text: str
-    lang: str | None
-    regions: tuple[str, ...]
+    It also keeps the context words found around each span, which several
+    readings of the same span share. One ``Ctx`` serves one call of ``detect``.
+    """
+
+    __slots__ = ("_near", "lang", "regions", "text")
+
+    def __init__(self, text: str, lang: str | None, regions: tuple[str, ...]) -> None:
+        self.text = text
+        self.lang = lang
+        self.regions = regions
+        self._near: dict[tuple[int, int], frozenset[str]] = {}
+
+    def near(self, start: int, end: int) -> frozenset[str]:
+        """The context words around ``text[start:end]`` (see :func:`words_near`)."""
+        key = (start, end)
+        words = self._near.get(key)
+        if words is None:
+            words = self._near[key] = words_near(self.text, start, end)
+        return words
 
 
-def _entity(ctx: Ctx, t: EntityType, start: int, end: int, score: float, validator: str) -> Entity:
-    return Entity(t, start, end, adjust(ctx.text, start, end, t, ctx.lang, score), validator)
-
-
-_TOKENS = re.compile(r"\S+", re.ASCII)
+def _reading(
+    ctx: Ctx, t: EntityType, start: int, end: int, score: float, validator: str
+) -> Reading:
+    return (t, start, end, adjusted(ctx.near(start, end), t, score), validator, _NO_FLAGS)
 
 
 def _split_runs(
     ctx: Ctx,
     start: int,
     end: int,
-    classify: Callable[[Ctx, int, int], list[Entity]],
+    classify: Callable[[Ctx, int, int], list[Reading]],
     may_start: Callable[[str], bool] = lambda _: True,
     min_digits: int = 0,
-) -> list[Entity]:
-    """Entities of the whole span, or else of its longest valid runs of words.
+) -> list[Reading]:
+    """Readings of the whole span, or else of its longest valid runs of words.
 
     Runs with fewer than ``min_digits`` digits are not tried: no validator of
     the family accepts them.
     """
     found = classify(ctx, start, end)
-    if found:
+    text = ctx.text
+    if found or text.find(" ", start, end) < 0:
+        # The patterns' only white space is the space: one word, nothing to split.
         return found
-    tokens = [(m.start(), m.end()) for m in _TOKENS.finditer(ctx.text, start, end)]
+    tokens = [(m.start(), m.end()) for m in _TOKENS.finditer(text, start, end)]
     n = len(tokens)
     if n < 2:
         return []
-    text = ctx.text
-    digits = [sum(ch.isdigit() for ch in text[a:b]) for a, b in tokens]
-    out: list[Entity] = []
+    digits = [len(v.digits_of(text[a:b])) for a, b in tokens]
+    out: list[Reading] = []
     taken = [False] * n
     for size in range(min(n - 1, _MAX_WINDOW_TOKENS), 0, -1):
         for i in range(n - size + 1):
-            if any(taken[i : i + size]) or sum(digits[i : i + size]) < min_digits:
+            if sum(digits[i : i + size]) < min_digits or any(taken[i : i + size]):
                 continue
             a, b = tokens[i][0], tokens[i + size - 1][1]
-            if not may_start(ctx.text[a:b]):
+            if not may_start(text[a:b]):
                 continue
             found = classify(ctx, a, b)
             if found:
@@ -96,6 +115,9 @@ def _split_runs(
                 for k in range(i, i + size):
                     taken[k] = True
     return out
+
+
+_TOKENS = re.compile(r"\S+", re.ASCII)
 
 
 # --- numbers: phones, cards, national and company numbers -----------------------------
@@ -121,7 +143,7 @@ def _phone_plausible(value: str, digits: str, regions: Sequence[str]) -> bool:
     return "CZ" in regions and len(digits) == 9 and digits[0] in "234567"
 
 
-def _classify_number(ctx: Ctx, start: int, end: int) -> list[Entity]:
+def _classify_number(ctx: Ctx, start: int, end: int) -> list[Reading]:
     text = ctx.text
     if (start > 0 and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum()):
         # Part of a longer word such as a VAT number or a product code.
@@ -130,44 +152,44 @@ def _classify_number(ctx: Ctx, start: int, end: int) -> list[Entity]:
     digits = v.digits_of(value)
     n = len(digits)
     lang = ctx.lang
-    out: list[Entity] = []
+    out: list[Reading] = []
 
     if 12 <= n <= 19 and _CARD_SEPS.fullmatch(value):
         scheme = v.card_issuer(digits)
         if scheme:
-            out.append(_entity(ctx, E.PAYMENT_CARD, start, end, 0.85, f"luhn.{scheme}"))
+            out.append(_reading(ctx, E.PAYMENT_CARD, start, end, 0.85, f"luhn.{scheme}"))
     if n in (10, 12) and _PNR.fullmatch(value):
         kind = v.valid_se_personnummer(value)
         if kind:
             score = 0.6 if ("-" in value or "+" in value) else 0.5
             score += 0.15 if lang == "sv" else 0.0
-            out.append(_entity(ctx, E.NATIONAL_ID, start, end, score, kind))
+            out.append(_reading(ctx, E.NATIONAL_ID, start, end, score, kind))
     if n in (10, 12) and _ORGNR.fullmatch(value) and v.valid_se_orgnr(digits[-10:]):
         score = (0.55 if "-" in value else 0.45) + (0.15 if lang == "sv" else 0.0)
-        out.append(_entity(ctx, E.ORG_ID, start, end, score, "se.orgnr"))
+        out.append(_reading(ctx, E.ORG_ID, start, end, score, "se.orgnr"))
     if n in (9, 10) and _RC.fullmatch(value) and v.valid_cz_rc(digits):
         score = 0.6 if "/" in value else 0.45
         score -= 0.15 if n == 9 else 0.0  # no check digit before 1954
         score += 0.15 if lang == "cs" else 0.0
-        out.append(_entity(ctx, E.NATIONAL_ID, start, end, score, "cz.rc"))
+        out.append(_reading(ctx, E.NATIONAL_ID, start, end, score, "cz.rc"))
     if n == 9 and _NINE.fullmatch(value):
         if v.valid_nl_bsn(digits):
             score = 0.45 + (0.2 if lang == "nl" else 0.0)
-            out.append(_entity(ctx, E.NATIONAL_ID, start, end, score, "nl.bsn"))
+            out.append(_reading(ctx, E.NATIONAL_ID, start, end, score, "nl.bsn"))
         if v.valid_fr_siren(digits):
             score = 0.4 + (0.2 if lang == "fr" else 0.0)
-            out.append(_entity(ctx, E.ORG_ID, start, end, score, "fr.siren"))
+            out.append(_reading(ctx, E.ORG_ID, start, end, score, "fr.siren"))
     if n == 14 and v.valid_fr_siret(digits):
         score = 0.6 + (0.15 if lang == "fr" else 0.0)
-        out.append(_entity(ctx, E.ORG_ID, start, end, score, "fr.siret"))
+        out.append(_reading(ctx, E.ORG_ID, start, end, score, "fr.siret"))
     if n == 14 and ("2A" in value or "2B" in value):
         compact = value.replace(" ", "")
         if len(compact) == 15 and v.valid_fr_nir(compact):
             score = 0.8 + (0.1 if lang == "fr" else 0.0)
-            out.append(_entity(ctx, E.NATIONAL_ID, start, end, score, "fr.nir"))
+            out.append(_reading(ctx, E.NATIONAL_ID, start, end, score, "fr.nir"))
     if n == 15 and digits[0] in "12378" and v.valid_fr_nir(digits):
         score = 0.8 + (0.1 if lang == "fr" else 0.0)
-        out.append(_entity(ctx, E.NATIONAL_ID, start, end, score, "fr.nir"))
+        out.append(_reading(ctx, E.NATIONAL_ID, start, end, score, "fr.nir"))
     if 7 <= n <= 17 and (not out or value[0] in "+0"):
         phone_start = start - 1 if start > 0 and text[start - 1] == "(" else start
         phone_value = text[phone_start:end]
@@ -179,11 +201,13 @@ def _classify_number(ctx: Ctx, start: int, end: int) -> list[Entity]:
             region = v.phone_region_match(phone_value, regions)
             if region:
                 score = 0.8 if phone_value[0] == "+" else 0.65
-                out.append(_entity(ctx, E.PHONE, phone_start, end, score, f"phonenumbers.{region}"))
+                out.append(
+                    _reading(ctx, E.PHONE, phone_start, end, score, f"phonenumbers.{region}")
+                )
     return out
 
 
-def _numbers(ctx: Ctx, start: int, end: int) -> list[Entity]:
+def _numbers(ctx: Ctx, start: int, end: int) -> list[Reading]:
     # Seven digits: the shortest phone number; every other family needs more.
     return _split_runs(ctx, start, end, _classify_number, min_digits=7)
 
@@ -194,7 +218,7 @@ _CODE_START = re.compile(r"[A-Z]{2}(?:[0-9]|$|[A-Z][0-9])", re.ASCII)
 _CODE_SEPS = str.maketrans("", "", " .-")
 
 
-def _classify_code(ctx: Ctx, start: int, end: int) -> list[Entity]:
+def _classify_code(ctx: Ctx, start: int, end: int) -> list[Reading]:
     text = ctx.text
     if start > 0 and text[start - 1].isalnum():
         return []
@@ -202,22 +226,22 @@ def _classify_code(ctx: Ctx, start: int, end: int) -> list[Entity]:
     if not any(ch.isdigit() for ch in compact[2:6]):
         return []
     if v.valid_iban(compact):
-        return [_entity(ctx, E.IBAN, start, end, 0.95, "iban.mod97")]
+        return [_reading(ctx, E.IBAN, start, end, 0.95, "iban.mod97")]
     if len(compact) <= 16:
         name = v.valid_vat(compact)
         if name:
-            return [_entity(ctx, E.VAT_ID, start, end, 0.8, name)]
+            return [_reading(ctx, E.VAT_ID, start, end, 0.8, name)]
     return []
 
 
-def _codes(ctx: Ctx, start: int, end: int) -> list[Entity]:
+def _codes(ctx: Ctx, start: int, end: int) -> list[Reading]:
     return _split_runs(ctx, start, end, _classify_code, lambda w: bool(_CODE_START.match(w)))
 
 
 # --- e-mail, URL, IP ---------------------------------------------------------------------
 
 
-def _email(ctx: Ctx, start: int, end: int) -> list[Entity]:
+def _email(ctx: Ctx, start: int, end: int) -> list[Reading]:
     value = ctx.text[start:end]
     local, _, domain = value.partition("@")
     local = local.lstrip(".")
@@ -225,13 +249,13 @@ def _email(ctx: Ctx, start: int, end: int) -> list[Entity]:
     tld = domain.rsplit(".", 1)[-1]
     if not local or ".." in value or not tld.isalpha() or len(tld) < 2:
         return []
-    return [Entity(E.EMAIL, start, end, 0.95, "email.syntax")]
+    return [(E.EMAIL, start, end, 0.95, "email.syntax", _NO_FLAGS)]
 
 
 _URL_TRAILING = ".,;:!?'\"]}>"
 
 
-def _url(ctx: Ctx, start: int, end: int) -> list[Entity]:
+def _url(ctx: Ctx, start: int, end: int) -> list[Reading]:
     value = ctx.text[start:end]
     while value and (value[-1] in _URL_TRAILING or (value[-1] == ")" and "(" not in value)):
         value = value[:-1]
@@ -239,10 +263,10 @@ def _url(ctx: Ctx, start: int, end: int) -> list[Entity]:
     if flags is None:
         return []
     score = 0.99 if flags else 0.5
-    return [Entity(E.URL, start, start + len(value), score, "url.syntax", flags)]
+    return [(E.URL, start, start + len(value), score, "url.syntax", flags)]
 
 
-def _ipv4(ctx: Ctx, start: int, end: int) -> list[Entity]:
+def _ipv4(ctx: Ctx, start: int, end: int) -> list[Reading]:
     text = ctx.text
     if start > 0 and text[start - 1] in "0123456789.":
         return []
@@ -250,10 +274,10 @@ def _ipv4(ctx: Ctx, start: int, end: int) -> list[Entity]:
         return []  # 1.2.3.4.5 is a version or an outline number, not an address
     if v.valid_ip(text[start:end]) != "ipv4":
         return []
-    return [_entity(ctx, E.IP_ADDRESS, start, end, 0.75, "ipv4")]
+    return [_reading(ctx, E.IP_ADDRESS, start, end, 0.75, "ipv4")]
 
 
-def _ipv6(ctx: Ctx, start: int, end: int) -> list[Entity]:
+def _ipv6(ctx: Ctx, start: int, end: int) -> list[Reading]:
     text = ctx.text
     while end > start and text[end - 1] == ".":
         end -= 1
@@ -264,7 +288,7 @@ def _ipv6(ctx: Ctx, start: int, end: int) -> list[Entity]:
         return []
     if v.valid_ip(value) != "ipv6":
         return []
-    return [_entity(ctx, E.IP_ADDRESS, start, end, 0.8, "ipv6")]
+    return [_reading(ctx, E.IP_ADDRESS, start, end, 0.8, "ipv6")]
 
 
 # --- dates of birth ----------------------------------------------------------------------
@@ -295,7 +319,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 _INTS = re.compile(r"[0-9]+", re.ASCII)
 
 
-def _date(ctx: Ctx, start: int, end: int) -> list[Entity]:
+def _date(ctx: Ctx, start: int, end: int) -> list[Reading]:
     text = ctx.text
     if (start > 0 and text[start - 1].isdigit()) or (end < len(text) and text[end].isdigit()):
         return []
@@ -319,9 +343,9 @@ def _date(ctx: Ctx, start: int, end: int) -> list[Entity]:
             found = v.parse_date(day, month, year)
     if found is None:
         return []
-    if has_context(text, start, end, E.DATE_OF_BIRTH, ctx.lang):
-        return [Entity(E.DATE_OF_BIRTH, start, end, 0.85, "date+context")]
-    return [Entity(E.DATE_OF_BIRTH, start, end, 0.3, "date")]
+    if raises(ctx.near(start, end), E.DATE_OF_BIRTH):
+        return [(E.DATE_OF_BIRTH, start, end, 0.85, "date+context", _NO_FLAGS)]
+    return [(E.DATE_OF_BIRTH, start, end, 0.3, "date", _NO_FLAGS)]
 
 
 # --- secrets -----------------------------------------------------------------------------
@@ -330,7 +354,7 @@ def _date(ctx: Ctx, start: int, end: int) -> list[Entity]:
 _SECRET_TRAILING = ".,;:?)'\"]}>"
 
 
-def _secret_token(ctx: Ctx, start: int, end: int) -> list[Entity]:
+def _secret_token(ctx: Ctx, start: int, end: int) -> list[Reading]:
     text = ctx.text
     if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
         return []
@@ -340,10 +364,10 @@ def _secret_token(ctx: Ctx, start: int, end: int) -> list[Entity]:
             start += 1
     while end > start and text[end - 1] in ".":
         end -= 1
-    return [Entity(E.SECRET, start, end, 0.9, "secret.shape")]
+    return [(E.SECRET, start, end, 0.9, "secret.shape", _NO_FLAGS)]
 
 
-def _secret_context(ctx: Ctx, start: int, end: int) -> list[Entity]:
+def _secret_context(ctx: Ctx, start: int, end: int) -> list[Reading]:
     text = ctx.text
     i = start
     while text[i] not in ":=":
@@ -357,10 +381,10 @@ def _secret_context(ctx: Ctx, start: int, end: int) -> list[Entity]:
     # A plain lower-case word after "password:" is usually prose ("Password: required").
     if len(value) < 4 or (value.isalpha() and value.islower()):
         return []
-    return [Entity(E.SECRET, i, end, 0.8, "secret.context")]
+    return [(E.SECRET, i, end, 0.8, "secret.context", _NO_FLAGS)]
 
 
-RECOGNISERS: dict[Kind, Callable[[Ctx, int, int], list[Entity]]] = {
+RECOGNISERS: dict[Kind, Callable[[Ctx, int, int], list[Reading]]] = {
     Kind.EMAIL: _email,
     Kind.URL: _url,
     Kind.IPV4: _ipv4,
