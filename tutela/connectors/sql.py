@@ -288,7 +288,7 @@ class SqlConnector:
             elif kind == "email":
                 terms.append(func.lower(column).in_([v.lower() for v in values]))
             else:
-                terms.append(column.in_(_coerce(column, values)))
+                terms.append(column.in_(coerce_values(column, values)))
         for edge in self.graph.incoming(node):
             if edge.parent in _path or edge.parent == node:
                 continue  # a cycle: the parent's rows are already being selected
@@ -303,7 +303,7 @@ class SqlConnector:
                     name = f"{edge.parent[0]}_{edge.parent[1]}_{edge.parent_field}s"
                     terms.append(child.in_(bindparam(name, expanding=True)))
                 elif values:
-                    terms.append(child.in_(_coerce(child, values)))
+                    terms.append(child.in_(coerce_values(child, values)))
         return or_(*terms) if terms else false()
 
     def values(
@@ -487,6 +487,17 @@ class SqlConnector:
             own = [*scrub_terms, *own_terms]
             report.rows_scrubbed = self._scrub(conn, table, step.scrub_fields, own, where)
             report.rows_scrubbed += self._scrub(conn, table, step.scrub_fields, scrub_terms, None)
+        self.apply_action(conn, step, table, where, report)
+
+    def apply_action(
+        self,
+        conn: Any,
+        step: ErasureStep,
+        table: Table,
+        where: ColumnElement[bool],
+        report: CollectionReport,
+    ) -> None:
+        """Delete, mask or keep the rows ``where`` selects, on ``conn``, into ``report``."""
         if step.action == "delete":
             removal = delete(table).where(where)
             report.rows_deleted = conn.execute(removal).rowcount
@@ -504,7 +515,7 @@ class SqlConnector:
             report.rows_masked = count
         else:
             report.rows_kept = count
-            if step.hold is not None:
+            if step.hold is not None and count:
                 report.kept_because = f"{step.hold.law} ({step.hold.duration})"
 
     def _mask_values(
@@ -602,7 +613,7 @@ def _has_python_type(column: Any) -> bool:
     return True
 
 
-def _coerce(column: Any, values: Sequence[Any]) -> list[Any]:
+def coerce_values(column: Any, values: Sequence[Any]) -> list[Any]:
     """Identifiers arrive as text; an integer column needs integers."""
     if _has_python_type(column) and column.type.python_type is int:
         out = []

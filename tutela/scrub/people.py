@@ -9,15 +9,17 @@ separators between them, so "+46701234567" also finds "+46 70-123 45 67".
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import phonenumbers
 
 from tutela.scrub.entities import Entity, EntityType
 
-__all__ = ["KnownPeople", "find_mentions", "fold"]
+__all__ = ["KnownPeople", "ManyPeople", "find_mentions", "fold"]
 
 # Letters whose accent-free form is not reached by Unicode decomposition.
 _EXTRA = {"ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ß": "s", "æ": "a"}
@@ -53,6 +55,17 @@ _SEPARATORS = r"[\s\-./()]{0,2}"
 
 
 def _identifier_pattern(identifier: str) -> str | None:
+    body = _identifier_body(identifier)
+    if body is None:
+        return None
+    if body[1]:
+        return rf"(?<![0-9]){body[0]}(?![0-9])"
+    return rf"(?<!\w){body[0]}(?!\w)"
+
+
+def _identifier_body(identifier: str) -> tuple[str, bool] | None:
+    """The pattern of an identifier in folded text, without the look-arounds that keep
+    it from matching inside a longer word or number; and whether it is a number."""
     folded = fold(identifier.strip())
     if not folded:
         return None
@@ -71,9 +84,9 @@ def _identifier_pattern(identifier: str) -> str | None:
                 sep = _SEPARATORS
                 prefix = rf"(?:(?:\+|00){number.country_code}{sep}(?:\(0\){sep})?|0)"
                 body = rf"{prefix}{national}"
-        return rf"(?<![0-9])\+?{body}(?![0-9])"
+        return rf"\+?{body}", True
     words = [re.escape(w) for w in folded.split()]
-    return r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)"
+    return r"\s+".join(words), False
 
 
 class KnownPeople:
@@ -111,3 +124,152 @@ class KnownPeople:
 def find_mentions(text: str, identifiers: Iterable[str]) -> list[Entity]:
     """Mentions in ``text`` of any of ``identifiers`` (names, e-mails, phones, user names)."""
     return KnownPeople(identifiers).find(text)
+
+
+class ManyPeople:
+    """Which of many people each text may mention: the prefilter of a batch erasure.
+
+    Built from each person's identifiers (by a label, such as the request id), it
+    answers for a sequence of texts, in one scan of them all, the labels of the
+    people whose identifiers may occur in each. The answer never misses a text that
+    :class:`KnownPeople` would find a mention in, so the caller runs the exact
+    matcher of only those people on only those texts.
+
+    Each identifier is reduced to one literal that any mention of it contains once
+    the text is folded and stripped of spaces and of the separators people write
+    between digits: a name's longest word, an e-mail address, a number's national
+    digits. With Hyperscan all literals are found in one pass whatever their number;
+    without it, RE2 (or Python's ``re``) tells which texts hold any literal at all.
+    """
+
+    _JOIN = "\x00"
+    """Between two texts of a scanned chunk; no literal contains it."""
+    _CHUNK = 1 << 20
+    """Characters of text per scan call."""
+    _SHORTEST = 4
+
+    def __init__(self, people: Mapping[str, Iterable[str]]) -> None:
+        self._literals: list[str] = []
+        self._labels: list[str] = []
+        # Identifiers that leave too short a literal ("Li", a name in Cyrillic) are
+        # matched exactly, on every text.
+        rare: dict[str, str] = {}
+        for label, identifiers in people.items():
+            for identifier in sorted({i for i in identifiers if i and i.strip()}):
+                literal = _literal(identifier)
+                if literal is not None and len(literal) >= self._SHORTEST:
+                    self._literals.append(literal)
+                    self._labels.append(label)
+                elif _identifier_body(identifier) is not None:
+                    rare[identifier] = label
+        self._rare = KnownPeople(rare, labels=rare) if rare else None
+        self._hyperscan: Any = None
+        self._any: Any = None
+        if not self._literals:
+            return
+        try:
+            import hyperscan
+        except ImportError:  # pragma: no cover - where Hyperscan does not install
+            hyperscan = None  # type: ignore[assignment]
+        if hyperscan is not None:
+            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            db.compile(
+                expressions=[re.escape(lit).encode("utf-8") for lit in self._literals],
+                ids=list(range(len(self._literals))),
+                elements=len(self._literals),
+                flags=[0] * len(self._literals),
+            )
+            self._hyperscan = (db, hyperscan.Scratch(db))
+            return
+        alternation = "|".join(re.escape(lit) for lit in sorted(set(self._literals)))
+        try:
+            import re2  # type: ignore[import-untyped]
+
+            self._any = re2.compile(alternation)
+        except ImportError:
+            self._any = re.compile(alternation)
+
+    def candidates(self, texts: Sequence[str | None]) -> list[set[str]]:
+        """For each text, the labels of the people it may mention (mostly none)."""
+        out: list[set[str]] = [set() for _ in texts]
+        if self._rare is not None:
+            for i, text in enumerate(texts):
+                if text:
+                    out[i].update(f for e in self._rare.find(text) for f in e.flags)
+        if not self._literals:
+            return out
+        start = 0
+        while start < len(texts):
+            end, size = start, 0
+            while end < len(texts) and (end == start or size < self._CHUNK):
+                size += len(texts[end] or "") + 1
+                end += 1
+            self._scan_chunk([t or "" for t in texts[start:end]], start, out)
+            start = end
+        return out
+
+    def _scan_chunk(self, texts: list[str], offset: int, out: list[set[str]]) -> None:
+        joined = "\x00".join(texts)
+        if joined.count("\x00") != len(texts) - 1:
+            joined = "\x00".join(t.replace("\x00", "") for t in texts)
+        data = _view(joined)
+        labels = self._labels
+        if self._hyperscan is None:
+            for i, view in enumerate(data.decode("ascii").split("\x00")):
+                if self._any.search(view):
+                    for literal, label in zip(self._literals, labels, strict=True):
+                        if literal in view:
+                            out[offset + i].add(label)
+            return
+        db, scratch = self._hyperscan
+        # Where each text ends in the view, to find the text a match ends in.
+        ends = [m.start() for m in _NUL.finditer(data)]
+        ends.append(len(data))
+
+        def on_match(pid: int, _from: int, to: int, _flags: int, _context: object) -> None:
+            out[offset + bisect.bisect_left(ends, to)].add(labels[pid])
+
+        db.scan(data, match_event_handler=on_match, scratch=scratch)
+
+
+_NUL = re.compile(b"\x00")
+# Letters Unicode does not decompose to their accent-free form (as fold() has them).
+_EXTRA_LETTERS = tuple(_EXTRA.items())
+# Whitespace and the separators people put between digits, gone from the view, so
+# "070-123 45 67" holds "701234567" and "Anna  Berg" holds "annaberg".
+_DROPPED = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f-./()"
+
+
+def _view(text: str) -> bytes:
+    """``text`` as the prefilter sees it: ASCII, lower case, accents, whitespace and
+    number separators dropped. Unicode's compatibility decomposition does in C what
+    fold() does per character (and turns no-break and other spaces into spaces);
+    letters without an ASCII form are dropped, from the text and the literals alike,
+    so whatever fold() matches still matches here."""
+    if not text.isascii():
+        for letter, plain in _EXTRA_LETTERS:
+            if letter in text:
+                text = text.replace(letter, plain)
+        data = unicodedata.normalize("NFKD", text).encode("ascii", "ignore")
+    else:
+        data = text.encode("ascii")
+    return data.lower().translate(None, _DROPPED)
+
+
+def _literal(identifier: str) -> str | None:
+    """The literal every mention of ``identifier`` holds, in a text's :func:`_view`."""
+    body = _identifier_body(identifier)
+    if body is None:
+        return None
+    folded = fold(identifier.strip())
+    if body[1]:
+        digits = re.sub(r"[^0-9]", "", folded)
+        if folded.startswith("+"):
+            try:
+                number = phonenumbers.parse(folded, None)
+            except phonenumbers.NumberParseException:
+                return digits
+            if number.country_code and number.national_number:
+                return str(number.national_number)
+        return digits
+    return _view(identifier).replace(b"\x00", b"").decode("ascii") or None
