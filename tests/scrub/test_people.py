@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tutela.scrub import EntityType, KnownPeople, detect, find_mentions, redact
-from tutela.scrub.people import fold
+from tutela.scrub.people import ManyPeople, fold
 
 
 @pytest.mark.parametrize(
@@ -52,3 +54,60 @@ def test_known_people_in_detect_and_redact() -> None:
         (EntityType.PERSON, ()),
     ]
     assert redact(text, known=known) == "<PERSON> (<PERSON>) wrote"
+
+
+# ---------------------------------------------------------------- many people at once
+
+PEOPLE = {
+    "r1": ["Ondřej Šťastný", "ondrej.stastny@example.cz", "+420601123456"],
+    "r2": ["Åsa Öberg", "+46701234567"],
+    "r3": ["Jørgen Łukasz", "j@x.io"],
+    "r4": ["Li"],
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ring ONDREJ  STASTNY om fakturan", {"r1"}),
+        ("mail ondrej.stastny@EXAMPLE.cz now", {"r1"}),
+        ("volejte 601 123 456", {"r1"}),
+        ("ring 070-123 45 67", {"r2"}),
+        ("asa\u00a0oberg skrev", {"r2"}),
+        ("hej jorgen lukasz och åsa öberg", {"r2", "r3"}),
+        ("met Li today", {"r4"}),
+        ("nobody here, 46 70 12", set()),
+        ("", set()),
+    ],
+)
+def test_many_people_names_who_each_text_may_mention(text: str, expected: set[str]) -> None:
+    assert ManyPeople(PEOPLE).candidates([text]) == [expected]
+
+
+def test_many_people_scans_texts_in_chunks_and_keeps_them_apart() -> None:
+    texts = ["filler " * 50] * 5_000 + ["Åsa", "Öberg"] + [None, "call +46 70 123 45 67"]
+    found = ManyPeople(PEOPLE).candidates(texts)
+    assert [i for i, labels in enumerate(found) if labels] == [len(texts) - 1]
+    assert found[-1] == {"r2"}
+
+
+_WORDS = st.text(alphabet="aåäeéěoøöuüsšzžcčnňilł", min_size=2, max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    names=st.lists(st.lists(_WORDS, min_size=1, max_size=3).map(" ".join), min_size=1, max_size=5),
+    filler=st.text(max_size=40),
+    upper=st.booleans(),
+    spaces=st.sampled_from([" ", "  ", "\n", "\u00a0", "\t"]),
+)
+def test_many_people_never_misses_what_the_exact_matcher_finds(
+    names: list[str], filler: str, upper: bool, spaces: str
+) -> None:
+    people = {f"p{i}": [name] for i, name in enumerate(names)}
+    written = names[0].replace(" ", spaces)
+    text = f"{filler} {written.upper() if upper else written} {filler}"
+    found = ManyPeople(people).candidates([text])[0]
+    for label, identifiers in people.items():
+        if KnownPeople(identifiers).find(text):
+            assert label in found, (identifiers, text)

@@ -153,7 +153,7 @@ class ManyPeople:
         self._labels: list[str] = []
         # Identifiers that leave too short a literal ("Li", a name in Cyrillic) are
         # matched exactly, on every text.
-        rare: dict[str, str] = {}
+        rare: dict[str, list[str]] = {}
         for label, identifiers in people.items():
             for identifier in sorted({i for i in identifiers if i and i.strip()}):
                 literal = _literal(identifier)
@@ -161,8 +161,10 @@ class ManyPeople:
                     self._literals.append(literal)
                     self._labels.append(label)
                 elif _identifier_body(identifier) is not None:
-                    rare[identifier] = label
-        self._rare = KnownPeople(rare, labels=rare) if rare else None
+                    rare.setdefault(identifier, []).append(label)
+        self._rare_labels = rare
+        # Each mention is flagged with the identifier found, whose people are looked up.
+        self._rare = KnownPeople(rare, labels={i: i for i in rare}) if rare else None
         self._hyperscan: Any = None
         self._any: Any = None
         if not self._literals:
@@ -195,7 +197,8 @@ class ManyPeople:
         if self._rare is not None:
             for i, text in enumerate(texts):
                 if text:
-                    out[i].update(f for e in self._rare.find(text) for f in e.flags)
+                    for entity in self._rare.find(text):
+                        out[i].update(self._rare_labels[entity.flags[0]])
         if not self._literals:
             return out
         start = 0
