@@ -307,25 +307,22 @@ def _scrub_own(
 ) -> None:
     """In rows that stay (masked or kept), each owner's name parts and ids too."""
     where = connector.selector(step.read.node, *selection)
-    query = select(*[table.c[k] for k in keys], *[table.c[f] for f in step.scrub_fields])
-    matchers: dict[frozenset[str], tuple[list[str], KnownPeople]] = {}
-    for row in conn.execute(query.where(where)):
+    fields = list(step.scrub_fields)
+    query = select(*[table.c[k] for k in keys], *[table.c[f] for f in fields]).where(where)
+    terms = {label: [*p.terms, *p.own_terms] for label, p in people.items()}
+    prefilter = ManyPeople(terms)
+    matchers: dict[str, KnownPeople] = {}
+    rows = conn.execute(query).all()
+    texts = [v if isinstance(v, str) else None for row in rows for v in row[len(keys) :]]
+    hits = prefilter.candidates(texts)
+    n = len(fields)
+    for i, row in enumerate(rows):
         key = tuple(row[: len(keys)])
-        labels = frozenset(work.owned.get(key, ()))
-        if not labels:
-            continue
-        if labels not in matchers:
-            terms = sorted({t for lb in labels for t in (*people[lb].terms, *people[lb].own_terms)})
-            matchers[labels] = (terms, KnownPeople(terms))
-        terms, matcher = matchers[labels]
-        values = dict(zip(step.scrub_fields, row[len(keys) :], strict=True))
-        new = {
-            f: scrub_mentions(v, terms, matcher) for f, v in values.items() if isinstance(v, str)
-        }
-        if any(new[f] != values[f] for f in new):
-            work.changes[key] = {**values, **new}
-            for label in labels:
-                work.scrubbed.setdefault(label, set()).add(key)
+        # Only the row's own people: another's first name means someone else here.
+        found = work.owned.get(key, set()) & set().union(*hits[i * n : (i + 1) * n])
+        if found:
+            values = dict(zip(fields, row[len(keys) :], strict=True))
+            _scrub_row(key, values, found, terms, matchers, work)
 
 
 def _scrub_others(
@@ -340,8 +337,8 @@ def _scrub_others(
     named = [p for p in people if any(len(t.strip()) >= 3 for t in p.terms)]
     if not named:
         return
-    prefilter = ManyPeople({p.label: p.terms for p in named})
-    by_label = {p.label: p for p in named}
+    terms = {p.label: p.terms for p in named}
+    prefilter = ManyPeople(terms)
     matchers: dict[str, KnownPeople] = {}
     fields = list(step.scrub_fields)
     query = select(*[table.c[k] for k in keys], *[table.c[f] for f in fields])
@@ -354,20 +351,30 @@ def _scrub_others(
                 continue
             key = tuple(row[: len(keys)])
             values = work.changes.get(key) or dict(zip(fields, row[len(keys) :], strict=True))
-            new = dict(values)
-            for label in sorted(found):
-                person = by_label[label]
-                if label not in matchers:
-                    matchers[label] = KnownPeople(person.terms)
-                for f in fields:
-                    old = new[f]
-                    if isinstance(old, str):
-                        cleaned = scrub_mentions(old, person.terms, matchers[label])
-                        if cleaned != old:
-                            new[f] = cleaned
-                            work.scrubbed.setdefault(label, set()).add(key)
-            if new != values:
-                work.changes[key] = new
+            _scrub_row(key, values, found, terms, matchers, work)
+
+
+def _scrub_row(
+    key: tuple[Any, ...],
+    values: Mapping[str, Any],
+    labels: set[str],
+    terms: Mapping[str, Sequence[str]],
+    matchers: dict[str, KnownPeople],
+    work: _Work,
+) -> None:
+    """Scrub each of ``labels``' terms from one row's text; record what changed."""
+    new = dict(values)
+    for label in sorted(labels):
+        if label not in matchers:
+            matchers[label] = KnownPeople(terms[label])
+        for f, old in new.items():
+            if isinstance(old, str):
+                cleaned = scrub_mentions(old, terms[label], matchers[label])
+                if cleaned != old:
+                    new[f] = cleaned
+                    work.scrubbed.setdefault(label, set()).add(key)
+    if new != values:
+        work.changes[key] = new
 
 
 def _chunks(conn: Any, query: Select[Any]) -> Iterator[Sequence[Any]]:

@@ -146,23 +146,23 @@ class ManyPeople:
     """Between two texts of a scanned chunk; no literal contains it."""
     _CHUNK = 1 << 20
     """Characters of text per scan call."""
-    _SHORTEST = 4
 
     def __init__(self, people: Mapping[str, Iterable[str]]) -> None:
         self._literals: list[str] = []
         self._labels: list[str] = []
-        # Identifiers that leave too short a literal ("Li", a name in Cyrillic) are
-        # matched exactly, on every text.
+        # Identifiers with no literal at all (a name in Cyrillic) are matched on every
+        # text, exactly and as a plain substring (as erasure's scrub_text finds them).
         rare: dict[str, list[str]] = {}
         for label, identifiers in people.items():
             for identifier in sorted({i for i in identifiers if i and i.strip()}):
                 literal = _literal(identifier)
-                if literal is not None and len(literal) >= self._SHORTEST:
+                if literal:
                     self._literals.append(literal)
                     self._labels.append(label)
                 elif _identifier_body(identifier) is not None:
                     rare.setdefault(identifier, []).append(label)
         self._rare_labels = rare
+        self._rare_folded = {i: _casefold(i) for i in rare}
         # Each mention is flagged with the identifier found, whose people are looked up.
         self._rare = KnownPeople(rare, labels={i: i for i in rare}) if rare else None
         self._hyperscan: Any = None
@@ -199,6 +199,10 @@ class ManyPeople:
                 if text:
                     for entity in self._rare.find(text):
                         out[i].update(self._rare_labels[entity.flags[0]])
+                    folded = _casefold(text)
+                    for identifier, needle in self._rare_folded.items():
+                        if needle in folded:
+                            out[i].update(self._rare_labels[identifier])
         if not self._literals:
             return out
         start = 0
@@ -257,6 +261,12 @@ def _view(text: str) -> bytes:
     else:
         data = text.encode("ascii")
     return data.lower().translate(None, _DROPPED)
+
+
+def _casefold(text: str) -> str:
+    return "".join(
+        c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c)
+    )
 
 
 def _literal(identifier: str) -> str | None:
