@@ -193,8 +193,13 @@ def _trie(words: list[str]) -> str:
 
 
 # Words stand alone: "bel" must not fire inside "label". A match is the longest word
-# standing alone at its place; the shorter ones there are its prefixes.
-_ANY_WORD = re.compile(rf"(?<![a-z0-9]){_trie(_ALL_WORDS)}(?![a-z])", re.ASCII)
+# standing alone at its place; the shorter ones there are its prefixes. A search
+# looks for the character before the word (which ``re`` skips to quickly); a word at
+# the start of the window has none.
+_TRIE = _trie(_ALL_WORDS)
+_WORD_AFTER_BREAK = re.compile(rf"[^a-z0-9]({_TRIE})(?![a-z])", re.ASCII)
+_WORD_AT_START = re.compile(rf"({_TRIE})(?![a-z])", re.ASCII)
+_NONE: frozenset[str] = frozenset()
 _PREFIXES = {w: tuple(p for p in _ALL_WORDS if p != w and w.startswith(p)) for w in _ALL_WORDS}
 
 
@@ -205,19 +210,21 @@ def _window(text: str, start: int, end: int) -> str:
 def words_near(text: str, start: int, end: int) -> frozenset[str]:
     """The context words (of every type) standing near ``text[start:end]``."""
     window = _window(text, start, end)
+    search = _WORD_AFTER_BREAK.search
+    m = _WORD_AT_START.match(window) or search(window)
+    if m is None:
+        return _NONE
     found: list[str] = []
-    search = _ANY_WORD.search
-    m = search(window)
     while m is not None:
-        word = m.group()
+        word = m.group(1)
         found.append(word)
-        at = m.start()
+        at = m.start(1)
         for shorter in _PREFIXES[word]:
             after = at + len(shorter)
             if after == len(window) or not "a" <= window[after] <= "z":
                 found.append(shorter)
         # A word may start inside this one ("carte de credit" holds "credit").
-        m = search(window, at + 1)
+        m = search(window, at)
     return frozenset(found)
 
 

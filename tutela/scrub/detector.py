@@ -75,6 +75,20 @@ _ORDER = (
 _CLAIMING = frozenset({Kind.EMAIL, Kind.URL, Kind.IPV4, Kind.IPV6, Kind.CODE})
 
 
+# Per family, in order: its index, its recogniser, and which of its readings claim
+# their characters (all, the confirmed ones, none).
+_ALL, _CONFIRMED, _NONE = "all", "confirmed", "none"
+_STEPS = tuple(
+    (
+        int(kind),
+        RECOGNISERS[kind],
+        _ALL if kind is Kind.DATE else _CONFIRMED if kind in _CLAIMING else _NONE,
+    )
+    for kind in _ORDER
+)
+_NUMBER = int(Kind.NUMBER)
+
+
 def _inside(claimed: list[tuple[int, int]], span: tuple[int, int]) -> bool:
     i = bisect_right(claimed, (span[0], sys.maxsize)) - 1
     return i >= 0 and claimed[i][0] <= span[0] and span[1] <= claimed[i][1]
@@ -143,28 +157,26 @@ def detect(
     found: list[Reading] = []
     claimed: list[tuple[int, int]] = []
     candidates = engine.scan(text)
-    for kind in _ORDER:
-        spans = candidates[kind]
+    for index, recognise, claims in _STEPS:
+        spans = candidates[index]
         if not spans:
             continue
-        recognise = RECOGNISERS[kind]
-        if kind is Kind.NUMBER and claimed:
+        if index == _NUMBER and claimed:
             # Digits inside a confirmed IBAN, VAT number, address or link are part
             # of it; validating them again as phones or ids only costs time.
             claimed.sort()
             spans = [s for s in spans if not _inside(claimed, s)]
-        claims = kind is Kind.DATE or kind in _CLAIMING
         for start, end in spans:
             readings = recognise(ctx, start, end)
             if not readings:
                 continue
             found.extend(readings)
-            if kind is Kind.DATE:
+            if claims is _ALL:
                 # A valid date is a date, even without the context that makes it
                 # a birth date; its digits are no phone number or id.
-                claimed.extend((r[1], r[2]) for r in readings)
-            elif claims:
-                claimed.extend((r[1], r[2]) for r in readings if r[3] >= min_score)
+                claimed.extend([(r[1], r[2]) for r in readings])
+            elif claims is _CONFIRMED:
+                claimed.extend([(r[1], r[2]) for r in readings if r[3] >= min_score])
     if known is not None:
         found.extend(_as_reading(e) for e in known.find(text))
     for recognizer in recognizers:

@@ -124,6 +124,7 @@ class _HyperscanBackend:
             and (p.hyperscan is not None or _BEYOND_LATIN1.search(expression))
         }
         self._special = frozenset({*self._late_start, *self._confirm})
+        self._window_start = {pid: _WINDOW_START[patterns[pid].kind] for pid in self._late_start}
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._db.compile(
             expressions=[_latin1(e) for e in expressions],
@@ -185,7 +186,7 @@ class _HyperscanBackend:
         """Find or confirm the starts of a pattern's matches; add those that hold to ``out``."""
         late = self._late_start.get(pid)
         if late is not None:
-            window_start = _WINDOW_START[Kind(self._kinds[pid])]
+            window_start = self._window_start[pid]
             for _, negative_end in matches:
                 end = 1 - negative_end
                 start = _find_start(late, window_start(padded, end), padded, end)

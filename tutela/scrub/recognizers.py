@@ -324,24 +324,27 @@ def _date(ctx: Ctx, start: int, end: int) -> list[Reading]:
     if (start > 0 and text[start - 1].isdigit()) or (end < len(text) and text[end].isdigit()):
         return []
     value = text[start:end]
-    found = None
+    plausible = v.plausible_birth_date
+    found = False
     m = _NUMERIC_DATE.fullmatch(value)
     if m:
-        a, b, c = (int(g) for g in m.groups())
-        if len(m.group(1)) == 4:
-            found = v.parse_date(c, b, a)
-        elif len(m.group(1)) <= 2:
-            found = v.parse_date(a, b, c)
-            if found is None and ctx.lang in (None, "en"):
-                found = v.parse_date(b, a, c)
+        first, second, third = m.groups()
+        a, b, c = int(first), int(second), int(third)
+        if len(first) == 4:
+            found = plausible(c, b, a)
+        elif len(first) <= 2:
+            found = plausible(a, b, c) or (ctx.lang in (None, "en") and plausible(b, a, c))
     else:
-        names = (_MONTH_NUMBERS.get(w.lower()) for w in _WORD.findall(value))
-        month = next((n for n in names if n), None)
-        ints = _INTS.findall(value)
-        if month and len(ints) >= 2:
-            day, year = (int(ints[0]), int(ints[-1]))
-            found = v.parse_date(day, month, year)
-    if found is None:
+        month = None
+        for word in _WORD.findall(value):
+            month = _MONTH_NUMBERS.get(word.lower())
+            if month:
+                break
+        if month:
+            ints = _INTS.findall(value)
+            if len(ints) >= 2:
+                found = plausible(int(ints[0]), month, int(ints[-1]))
+    if not found:
         return []
     if raises(ctx.near(start, end), E.DATE_OF_BIRTH):
         return [(E.DATE_OF_BIRTH, start, end, 0.85, "date+context", _NO_FLAGS)]

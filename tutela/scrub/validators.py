@@ -33,6 +33,7 @@ __all__ = [
     "is_luhn",
     "parse_date",
     "phone_region_match",
+    "plausible_birth_date",
     "url_flags",
     "valid_cz_dic",
     "valid_cz_rc",
@@ -446,6 +447,13 @@ def _this_year() -> int:
 
 
 _YEAR_CACHE: list[float] = [0, -1e9]
+
+
+def plausible_birth_date(day: int, month: int, year: int) -> bool:
+    """Whether :func:`parse_date` finds a date in the parts (without making one)."""
+    if year < 100:
+        year += 2000 if 2000 + year <= _this_year() else 1900
+    return 1900 <= year <= _this_year() and _is_date(year, month, day)
 
 
 def parse_date(day: int, month: int, year: int) -> datetime.date | None:
