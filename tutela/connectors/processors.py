@@ -218,35 +218,41 @@ class Processors:
                     )
                 ).scalars()
             )
-            for recipient, channel in targets:
-                if recipient.name in existing:
-                    continue
-                conn.execute(
-                    insert(t.processor_tasks).values(
-                        public_id=new_public_id("task"),
-                        request_id=row_id,
-                        recipient=recipient.name,
-                        channel=channel,
-                        type=request.type.value,
-                        status=TaskStatus.pending.value,
-                        idempotency_key=f"{request.id}:{slug(recipient.name)}",
-                        submitted_at=now,
-                        updated_at=now,
-                    )
-                )
-                self._event(
-                    conn,
-                    row_id,
-                    "request.processor_task",
-                    {"recipient": recipient.name, "channel": channel},
-                )
+            new = [(r, c) for r, c in targets if r.name not in existing]
+            if not new:
+                return
+            # One insert for all the tasks and one append for their events: a batch
+            # erasure hands over thousands of requests.
+            conn.execute(
+                insert(t.processor_tasks),
+                [
+                    {
+                        "public_id": new_public_id("task"),
+                        "request_id": row_id,
+                        "recipient": recipient.name,
+                        "channel": channel,
+                        "type": request.type.value,
+                        "status": TaskStatus.pending.value,
+                        "idempotency_key": f"{request.id}:{slug(recipient.name)}",
+                        "submitted_at": now,
+                        "updated_at": now,
+                    }
+                    for recipient, channel in new
+                ],
+            )
+            self.tutela.ledger._append_many(
+                conn,
+                f"request:{row_id}",
+                [("request.processor_task", {"recipient": r.name, "channel": c}) for r, c in new],
+            )
 
         if targets:
             retrying(self.tutela.engine, work)
-        for task in self.tasks(request.id):
-            if task.channel == "webhook" and task.status is TaskStatus.pending:
-                self.deliver(task, request, identities)
-        return self.tasks(request.id)
+        tasks = self.tasks(request.id) if targets else []
+        pending = [x for x in tasks if x.channel == "webhook" and x.status is TaskStatus.pending]
+        for task in pending:
+            self.deliver(task, request, identities)
+        return self.tasks(request.id) if pending else tasks
 
     def payload(
         self, task: Task, request: Request, identities: Mapping[str, Sequence[str]]

@@ -195,6 +195,46 @@ class Ledger:
         conn.execute(_MOVE_HEAD, {"b_name": stream, "b_seq": seq, "b_hash": digest})
         return event_id
 
+    def _append_many(
+        self,
+        conn: Connection,
+        stream: str,
+        events: Sequence[tuple[str, Mapping[str, Any]]],
+        *,
+        subject_id: int | None = None,
+    ) -> None:
+        """Several events at the end of one stream, in order: one read of its head, one
+        insert of them all and one move of the head, whatever their number."""
+        if not events:
+            return
+        head = conn.execute(_HEAD, {"name": stream}).first()
+        if head is None:
+            seq, prev = 0, GENESIS
+            conn.execute(_NEW_STREAM, {"b_name": stream})
+        else:
+            seq, prev = head.seq, head.hash
+        when = _now().astimezone(dt.UTC)
+        rows = []
+        for kind, payload in events:
+            seq += 1
+            body = canonical(dict(payload))
+            digest = event_hash(prev, stream, seq, kind, body, when)
+            rows.append(
+                {
+                    "stream": stream,
+                    "seq": seq,
+                    "subject_id": subject_id,
+                    "kind": kind,
+                    "payload": body,
+                    "at": when,
+                    "prev_hash": prev,
+                    "hash": digest,
+                }
+            )
+            prev = digest
+        conn.execute(insert(t.events), rows)
+        conn.execute(_MOVE_HEAD, {"b_name": stream, "b_seq": seq, "b_hash": prev})
+
     def _subject_row(self, conn: Connection, public_id: str, *, lock: bool = False) -> Any:
         query = _BY_PUBLIC_ID_LOCKED if lock and not is_sqlite(conn) else _BY_PUBLIC_ID
         row = conn.execute(query, {"public_id": public_id}).first()

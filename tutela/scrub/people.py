@@ -10,6 +10,7 @@ separators between them, so "+46701234567" also finds "+46 70-123 45 67".
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -269,6 +270,7 @@ def _casefold(text: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _literal(identifier: str) -> str | None:
     """The literal every mention of ``identifier`` holds, in a text's :func:`_view`."""
     body = _identifier_body(identifier)
