@@ -32,14 +32,23 @@ from sqlalchemy.engine import make_url
 from tutela import __version__
 from tutela.engine import Tutela
 from tutela.errors import TutelaError
+from tutela.requests import batch
 from tutela.requests.downloads import purge_packages
 from tutela.requests.model import RequestType
 from tutela.requests.runner import Runner
 
-__all__ = ["QUEUE", "enqueue", "start_worker", "system_database_url", "system_schema"]
+__all__ = [
+    "QUEUE",
+    "enqueue",
+    "enqueue_batch",
+    "start_worker",
+    "system_database_url",
+    "system_schema",
+]
 
 QUEUE = "tutela-requests"
 WORKFLOW = "tutela_request"
+BATCH_WORKFLOW = "tutela_erasure_batch"
 
 _runner: Runner | None = None
 _pause = 0.0
@@ -159,6 +168,59 @@ def request_workflow(request_id: str) -> str:
     return _complete(request_id, result)
 
 
+# ---------------------------------------------------------------- batches of erasures
+
+
+@DBOS.step()
+def _start_batch(request_ids: list[str]) -> list[str]:
+    runner = _current()
+    for request_id in request_ids:
+        runner.start(request_id)
+    return request_ids
+
+
+@DBOS.step()
+def _prepare_batch(request_ids: list[str]) -> dict[str, Any]:
+    runner = _current()
+    requests = [runner.requests.get(request_id) for request_id in request_ids]
+    return {
+        "prepared": batch.prepare_batch(runner, requests),
+        "collections": [list(node) for node in runner.erasure_steps()],
+    }
+
+
+@DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=0.5, backoff_rate=2.0)
+def _erase_batch(node: Sequence[str], prepared: Mapping[str, Any]) -> dict[str, Any]:
+    if _pause:
+        time.sleep(_pause)
+    return batch.erase_collection_batch(_current(), (node[0], node[1]), prepared)
+
+
+@DBOS.step()
+def _end_batch(
+    request_ids: list[str], reports: list[dict[str, Any]], failure: str | None
+) -> list[str]:
+    return [state.value for state in batch.end_batch(_current(), request_ids, reports, failure)]
+
+
+@DBOS.workflow(name=BATCH_WORKFLOW)
+def batch_workflow(request_ids: list[str]) -> list[str]:
+    """Run approved erasures as one batch, durably: each collection is one step for all."""
+    ids = _start_batch(request_ids)
+    where = "preparing the batch"
+    reports: list[dict[str, Any]] = []
+    try:
+        plan = _prepare_batch(ids)
+        for node in plan["collections"]:
+            where = f"step {node[0]}.{node[1]}"
+            reports.append(_erase_batch(node, plan["prepared"]))
+    except Exception as exc:
+        cause = exc.__cause__ or exc
+        detail = str(cause) if isinstance(cause, TutelaError) else type(cause).__name__
+        return _end_batch(ids, reports, f"{where} failed after retries: {detail}")
+    return _end_batch(ids, reports, None)
+
+
 # ---------------------------------------------------------------- running
 
 
@@ -203,6 +265,17 @@ def _sweep(folder: Path, days: float) -> None:
 
 def enqueue(ledger_url: str, request_id: str) -> None:
     """Put an approved request on the queue for the workers (from any process)."""
+    _enqueue(ledger_url, WORKFLOW, request_id, request_id)
+
+
+def enqueue_batch(ledger_url: str, request_ids: Sequence[str]) -> str:
+    """Put approved erasures on the queue as one batch; returns the batch's id."""
+    batch_id = batch.batch_id(request_ids)
+    _enqueue(ledger_url, BATCH_WORKFLOW, batch_id, list(request_ids))
+    return batch_id
+
+
+def _enqueue(ledger_url: str, workflow: str, workflow_id: str, argument: object) -> None:
     # The queue's tables may not exist yet if no worker has started: create them
     # (idempotent), so a request queued first is simply waiting when a worker comes.
     run_dbos_database_migrations(system_database_url(ledger_url), schema=system_schema(ledger_url))
@@ -213,11 +286,11 @@ def enqueue(ledger_url: str, request_id: str) -> None:
     try:
         options: EnqueueOptions = {
             "queue_name": QUEUE,
-            "workflow_name": WORKFLOW,
-            "workflow_id": request_id,
+            "workflow_name": workflow,
+            "workflow_id": workflow_id,
             "app_version": __version__,
         }
-        client.enqueue(options, request_id)
+        client.enqueue(options, argument)
     finally:
         client.destroy()
 

@@ -18,12 +18,13 @@ import pytest
 import yaml
 from sqlalchemy import create_engine, insert, text
 
-from tests.connectors.test_sql import KEY, dump, seed, shop_policy
+from tests.connectors.test_sql import KEY, PEOPLE, dump, seed, shop_policy
 from tutela import Tutela
 from tutela.connectors.schema import dataset_metadata
 from tutela.jobs import enqueue, system_schema
 from tutela.policy import load
 from tutela.requests import Requests, RequestState, Runner
+from tutela.requests.batch import run_batch
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -290,3 +291,72 @@ def test_serve_runs_queued_requests_itself_on_sqlite(tmp_path: Path) -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+def test_a_queued_batch_killed_mid_way_resumes_to_the_same_end(tmp_path: Path) -> None:
+    policy_file = write_policy(tmp_path)
+    policy = load(policy_file)
+    ledger = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    product = f"sqlite:///{tmp_path / 'product.sqlite3'}"
+    reference = f"sqlite:///{tmp_path / 'reference.sqlite3'}"
+    for url in (product, reference):
+        seed(create_engine(url), policy)
+    emails = ["anna@example.se", "bo@example.se"]
+    with Tutela.open(policy=policy, database=ledger, upgrade=True) as tutela:
+        for user_id, email, _ in PEOPLE:
+            tutela.ledger.create_subject([("email", email), ("user_id", str(user_id))])
+        requests = Requests(tutela)
+        # The same batch, uninterrupted and in this process, on a copy of the database.
+        control = [requests.create("erasure", ("email", e), source="product").id for e in emails]
+        run_batch(Runner(tutela, connections={"app": reference}, pseudonym_key=KEY), control)
+        ids = [requests.create("erasure", ("email", e), source="product").id for e in emails]
+
+        queued = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tutela.cli",
+                "requests",
+                "run-batch",
+                "--policy",
+                str(policy_file),
+                "--database",
+                ledger,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert "(2 erasures)" in queued.stdout
+        worker = start_worker(policy_file, ledger, product, "w1", pause=1.5)
+        try:
+            engine = create_engine(product)
+
+            def first_step_done() -> bool:
+                with engine.connect() as conn:
+                    count = conn.execute(text("SELECT count(*) FROM comments WHERE id = 21"))
+                    return count.scalar() == 0
+
+            wait_for(first_step_done, 60, "the first collection step")
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
+            assert {requests.get(i).state for i in ids} == {RequestState.running}
+            worker = start_worker(policy_file, ledger, product, "w1", pause=0)
+            wait_for(
+                lambda: {requests.get(i).state for i in ids} == {RequestState.completed},
+                90,
+                "the resumed batch",
+            )
+        finally:
+            worker.terminate()
+            worker.wait(timeout=10)
+
+        assert dump(create_engine(product)) == dump(create_engine(reference))
+        for mine, theirs in zip(ids, control, strict=True):
+            result, expected = requests.get(mine).result, requests.get(theirs).result
+            assert result is not None and expected is not None
+            assert result["collections"] == expected["collections"]
+            assert result["batch"] == 2
+            running = [e for e in requests.trail(mine) if e.get("to") == "running"]
+            assert len(running) == 1
+        assert list(tutela.ledger.verify()) == []

@@ -193,6 +193,38 @@ def run(
         typer.echo(f"queued {request_id}")
 
 
+@app.command("run-batch")
+def run_batch_command(
+    limit: int = typer.Option(
+        1_000, "--limit", min=1, help="At most this many erasures in the batch (oldest due first)."
+    ),
+    now: bool = typer.Option(
+        False, "--now", help="Run the batch in this process instead of queueing it."
+    ),
+    policy: PolicyOption = DEFAULT_POLICY,
+    database: DatabaseOption = DEFAULT_URL,
+) -> None:
+    """Erase every approved erasure request together: each collection once for all of
+    them. Each request still gets its own report; exit 1 when there is none to run."""
+    tutela = open_tutela_or_exit(policy, database)
+    with handled(), tutela:
+        waiting = Requests(tutela).list(state=RequestState.approved, limit=10 * limit)
+        ids = [r.id for r in waiting if r.type is RequestType.erasure][:limit]
+        if not ids:
+            typer.echo("no approved erasure to run", err=True)
+            raise typer.Exit(EXIT_FOUND)
+        if now:
+            from tutela.requests.batch import run_batch
+
+            done = run_batch(Runner(tutela), ids)
+            for request in done:
+                typer.echo(f"{request.id}\t{request.state.value}")
+            return
+        from tutela.jobs import enqueue_batch
+
+        typer.echo(f"queued {enqueue_batch(database, ids)} ({len(ids)} erasures)")
+
+
 @app.command("plan")
 def plan(
     kind: str = typer.Argument("erasure", help="access or erasure"),

@@ -10,6 +10,7 @@ and a request of a batch that failed can be run again on its own.
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
@@ -27,11 +28,11 @@ from tutela.connectors.batch import (
 )
 from tutela.errors import ConnectorError, RequestError, TutelaError
 from tutela.plan import Node, plan_erasure
-from tutela.requests.model import RequestType
+from tutela.requests.model import RequestState, RequestType
 from tutela.requests.runner import Runner, shared_terms
 from tutela.requests.service import Request
 
-__all__ = ["erase_collection_batch", "prepare_batch", "run_batch"]
+__all__ = ["batch_id", "end_batch", "erase_collection_batch", "prepare_batch", "run_batch"]
 
 
 def prepare_batch(runner: Runner, requests: Sequence[Request]) -> dict[str, Any]:
@@ -156,6 +157,31 @@ def erase_collection_batch(
     }
 
 
+def end_batch(
+    runner: Runner,
+    request_ids: Sequence[str],
+    reports: Sequence[Mapping[str, Mapping[str, Any]]],
+    failure: str | None,
+) -> list[RequestState]:
+    """Finish and complete each request of a batch with its own reports (``reports`` has
+    one mapping per collection, from request id to report), or fail them all with
+    ``failure``. Requests already ended are left as they are, so running it again
+    after a crash changes nothing twice."""
+    states: list[RequestState] = []
+    for request_id in request_ids:
+        request = runner.requests.get(request_id)
+        if request.state is not RequestState.running:
+            states.append(request.state)
+            continue
+        if failure is not None:
+            states.append(runner.fail(request_id, failure).state)
+            continue
+        result = runner.finish_erasure(request, [r[request_id] for r in reports])
+        done = runner.complete(request_id, {**result, "batch": len(request_ids)})
+        states.append(done.state)
+    return states
+
+
 def run_batch(runner: Runner, request_ids: Sequence[str]) -> list[Request]:
     """Run approved (or failed) erasures together, in this process, to their end.
 
@@ -166,24 +192,20 @@ def run_batch(runner: Runner, request_ids: Sequence[str]) -> list[Request]:
     if not requests:
         return []
     where = "preparing the batch"
+    reports: list[dict[str, dict[str, Any]]] = []
     try:
         prepared = prepare_batch(runner, requests)
-        reports: dict[str, list[dict[str, Any]]] = {r.id: [] for r in requests}
         for node in runner.erasure_steps():
             where = f"step {node[0]}.{node[1]}"
-            for label, report in erase_collection_batch(runner, node, prepared).items():
-                reports[label].append(report)
+            reports.append(erase_collection_batch(runner, node, prepared))
     except TutelaError as exc:
-        for request in requests:
-            runner.fail(request.id, f"{where} failed: {exc}")
+        end_batch(runner, request_ids, reports, f"{where} failed: {exc}")
         raise
-    done = []
-    for request in requests:
-        result = runner.finish_erasure(request, reports[request.id])
-        done.append(runner.complete(request.id, {**result, "batch": len(requests)}))
-    return done
+    end_batch(runner, request_ids, reports, None)
+    return [runner.requests.get(request_id) for request_id in request_ids]
 
 
-def erasure_nodes(runner: Runner) -> list[list[str]]:
-    """The collections a batch visits, as plain data."""
-    return [list(node) for node in runner.erasure_steps()]
+def batch_id(request_ids: Sequence[str]) -> str:
+    """A batch's id, the same for the same requests (so it is queued once)."""
+    digest = hashlib.sha256("\n".join(sorted(request_ids)).encode()).hexdigest()
+    return f"batch_{digest[:24]}"
