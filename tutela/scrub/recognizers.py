@@ -215,15 +215,15 @@ def _numbers(ctx: Ctx, start: int, end: int) -> list[Reading]:
 # --- codes: IBAN and VAT numbers --------------------------------------------------------
 
 _CODE_START = re.compile(r"[A-Z]{2}(?:[0-9]|$|[A-Z][0-9])", re.ASCII)
-_CODE_SEPS = str.maketrans("", "", " .-")
 
 
 def _classify_code(ctx: Ctx, start: int, end: int) -> list[Reading]:
     text = ctx.text
     if start > 0 and text[start - 1].isalnum():
         return []
-    compact = text[start:end].translate(_CODE_SEPS)
-    if not any(ch.isdigit() for ch in compact[2:6]):
+    compact = text[start:end].replace(" ", "").replace(".", "").replace("-", "")
+    # Letters and digits only (the pattern's), so "not all letters" is "some digit".
+    if len(compact) < 3 or compact[2:6].isalpha():
         return []
     if v.valid_iban(compact):
         return [_reading(ctx, E.IBAN, start, end, 0.95, "iban.mod97")]
