@@ -142,11 +142,9 @@ def _fold(text: str) -> str:
     if text.isascii():
         return text.lower()
     for encoding, table in _TABLES:
-        try:
-            data = text.encode(encoding)
-        except UnicodeEncodeError:
-            continue
-        return data.translate(table).decode("latin-1")
+        data = text.encode(encoding, "replace")
+        if data.count(b"?") == text.count("?"):  # nothing had to be replaced
+            return data.translate(table).decode("latin-1")
     return fold(text)
 
 
@@ -201,6 +199,15 @@ _WORD_AFTER_BREAK = re.compile(rf"[^a-z0-9]({_TRIE})(?![a-z])", re.ASCII)
 _WORD_AT_START = re.compile(rf"({_TRIE})(?![a-z])", re.ASCII)
 _NONE: frozenset[str] = frozenset()
 _PREFIXES = {w: tuple(p for p in _ALL_WORDS if p != w and w.startswith(p)) for w in _ALL_WORDS}
+# The shorter words at the start of a word that stand alone there too: the character
+# after them is the word's own, so this is known in advance ("btw" in "btw-id").
+_ALONE_PREFIXES = {
+    w: tuple(p for p in prefixes if not "a" <= w[len(p)] <= "z")
+    for w, prefixes in _PREFIXES.items()
+}
+# Words with a break inside, after which another word may start ("carte de credit").
+_WITH_BREAKS = frozenset(w for w in _ALL_WORDS if re.search("[^a-z0-9][a-z]", w))
+_findall = _WORD_AFTER_BREAK.findall
 
 
 def _window(text: str, start: int, end: int) -> str:
@@ -210,21 +217,30 @@ def _window(text: str, start: int, end: int) -> str:
 def words_near(text: str, start: int, end: int) -> frozenset[str]:
     """The context words (of every type) standing near ``text[start:end]``."""
     window = _window(text, start, end)
+    first = _WORD_AT_START.match(window)
+    found = _findall(window) if first is None else [first[1], *_findall(window, first.end(1))]
+    if not found:
+        return _NONE
+    if not _WITH_BREAKS.isdisjoint(found):
+        return _words_in(window)
+    if len(found) == 1 and not _ALONE_PREFIXES[found[0]]:
+        return frozenset(found)
+    words = set(found)
+    for word in found:
+        words.update(_ALONE_PREFIXES[word])
+    return frozenset(words)
+
+
+def _words_in(window: str) -> frozenset[str]:
+    # Word by word, also from every place inside a word found.
     search = _WORD_AFTER_BREAK.search
     m = _WORD_AT_START.match(window) or search(window)
-    if m is None:
-        return _NONE
     found: list[str] = []
     while m is not None:
         word = m.group(1)
         found.append(word)
-        at = m.start(1)
-        for shorter in _PREFIXES[word]:
-            after = at + len(shorter)
-            if after == len(window) or not "a" <= window[after] <= "z":
-                found.append(shorter)
-        # A word may start inside this one ("carte de credit" holds "credit").
-        m = search(window, at)
+        found.extend(_ALONE_PREFIXES[word])
+        m = search(window, m.start(1))
     return frozenset(found)
 
 

@@ -95,6 +95,9 @@ def _split_runs(
     if found or text.find(" ", start, end) < 0:
         # The patterns' only white space is the space: one word, nothing to split.
         return found
+    if min_digits and len(v.digits_of(text[start:end])) <= min_digits:
+        # Every word of a number has a digit, so a shorter run has fewer than all.
+        return []
     tokens = [(m.start(), m.end()) for m in _TOKENS.finditer(text, start, end)]
     n = len(tokens)
     if n < 2:

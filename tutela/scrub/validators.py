@@ -69,9 +69,9 @@ _DOUBLED = str.maketrans("0123456789", "0246813579")  # 2d, minus 9 when above 9
 
 def is_luhn(digits: str) -> bool:
     """Luhn (mod 10) check over a string of ASCII digits."""
-    kept = digits[-1::-2]
-    doubled = digits[-2::-2].translate(_DOUBLED)
-    return (sum(map(int, kept)) + sum(map(int, doubled))) % 10 == 0
+    # The sum of the digits is the sum of their bytes less 48 ("0") for each digit.
+    data = (digits[-1::-2] + digits[-2::-2].translate(_DOUBLED)).encode("ascii")
+    return (sum(data) - 48 * len(data)) % 10 == 0
 
 
 def _ascii_digits(value: str) -> bool:
@@ -117,12 +117,18 @@ _CARD_RANGES: tuple[tuple[str, str, tuple[int, ...], str], ...] = (
 )
 
 
+# The ranges a number can fall in by its first digit, in the same order.
+_CARD_RANGES_BY_FIRST_DIGIT = {
+    d: tuple(r for r in _CARD_RANGES if r[0][0] <= d <= r[1][0]) for d in "0123456789"
+}
+
+
 def card_issuer(digits: str) -> str | None:
     """The card scheme whose issuer range and length fit ``digits``, if Luhn holds."""
     n = len(digits)
     if n < 12 or n > 19 or not is_luhn(digits):
         return None
-    for low, high, lengths, scheme in _CARD_RANGES:
+    for low, high, lengths, scheme in _CARD_RANGES_BY_FIRST_DIGIT.get(digits[0], ()):
         if n in lengths and low <= digits[: len(low)] <= high:
             return scheme
     return None
