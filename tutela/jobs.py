@@ -200,7 +200,8 @@ def _erase_batch(node: Sequence[str], prepared: Mapping[str, Any]) -> dict[str, 
 def _end_batch(
     request_ids: list[str], reports: list[dict[str, Any]], failure: str | None
 ) -> list[str]:
-    return [state.value for state in batch.end_batch(_current(), request_ids, reports, failure)]
+    ended = batch.end_batch(_current(), request_ids, reports, failure)
+    return [request.state.value for request in ended]
 
 
 @DBOS.workflow(name=BATCH_WORKFLOW)

@@ -17,6 +17,7 @@ batch share counts for both.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    or_,
     select,
     union_all,
 )
@@ -309,20 +311,17 @@ def _scrub_own(
     where = connector.selector(step.read.node, *selection)
     fields = list(step.scrub_fields)
     query = select(*[table.c[k] for k in keys], *[table.c[f] for f in fields]).where(where)
-    terms = {label: [*p.terms, *p.own_terms] for label, p in people.items()}
-    prefilter = ManyPeople(terms)
-    matchers: dict[str, KnownPeople] = {}
+    terms = {label: (*p.terms, *p.own_terms) for label, p in people.items()}
     rows = conn.execute(query).all()
     texts = [v if isinstance(v, str) else None for row in rows for v in row[len(keys) :]]
-    hits = prefilter.candidates(texts)
-    n = len(fields)
-    for i, row in enumerate(rows):
+    for i, labels in _by_row(_prefilter(terms).candidates(texts), len(fields)).items():
+        row = rows[i]
         key = tuple(row[: len(keys)])
         # Only the row's own people: another's first name means someone else here.
-        found = work.owned.get(key, set()) & set().union(*hits[i * n : (i + 1) * n])
+        found = work.owned.get(key, set()) & labels
         if found:
             values = dict(zip(fields, row[len(keys) :], strict=True))
-            _scrub_row(key, values, found, terms, matchers, work)
+            _scrub_row(key, values, found, terms, work)
 
 
 def _scrub_others(
@@ -337,39 +336,63 @@ def _scrub_others(
     named = [p for p in people if any(len(t.strip()) >= 3 for t in p.terms)]
     if not named:
         return
-    terms = {p.label: p.terms for p in named}
-    prefilter = ManyPeople(terms)
-    matchers: dict[str, KnownPeople] = {}
+    terms = {p.label: tuple(p.terms) for p in named}
+    prefilter = _prefilter(terms)
     fields = list(step.scrub_fields)
-    query = select(*[table.c[k] for k in keys], *[table.c[f] for f in fields])
+    columns = [table.c[f] for f in fields]
+    # Rows without any text cannot name anyone: they are not even read.
+    query = select(*[table.c[k] for k in keys], *columns).where(
+        or_(*[and_(c.is_not(None), c != "") for c in columns])
+    )
     for rows in _chunks(conn, query):
         texts = [v if isinstance(v, str) else None for row in rows for v in row[len(keys) :]]
-        hits = prefilter.candidates(texts)
-        for i, row in enumerate(rows):
-            found = set().union(*hits[i * len(fields) : (i + 1) * len(fields)])
-            if not found:
-                continue
+        for i, found in _by_row(prefilter.candidates(texts), len(fields)).items():
+            row = rows[i]
             key = tuple(row[: len(keys)])
             values = work.changes.get(key) or dict(zip(fields, row[len(keys) :], strict=True))
-            _scrub_row(key, values, found, terms, matchers, work)
+            _scrub_row(key, values, found, terms, work)
+
+
+def _by_row(hits: Mapping[int, set[str]], width: int) -> dict[int, set[str]]:
+    """Hits per text, as hits per row of ``width`` texts."""
+    rows: dict[int, set[str]] = {}
+    for index, labels in hits.items():
+        rows.setdefault(index // width, set()).update(labels)
+    return rows
+
+
+_PREFILTERS: dict[tuple[tuple[str, tuple[str, ...]], ...], ManyPeople] = {}
+
+
+def _prefilter(terms: Mapping[str, tuple[str, ...]]) -> ManyPeople:
+    """The prefilter of a batch's terms, built once for all its collections."""
+    key = tuple(sorted(terms.items()))
+    if key not in _PREFILTERS:
+        _PREFILTERS.clear()  # one batch at a time
+        _PREFILTERS[key] = ManyPeople(terms)
+    return _PREFILTERS[key]
+
+
+@functools.lru_cache(maxsize=4_096)
+def _matcher(terms: tuple[str, ...]) -> KnownPeople:
+    """One person's exact matcher, compiled once for all the collections of a batch."""
+    return KnownPeople(terms)
 
 
 def _scrub_row(
     key: tuple[Any, ...],
     values: Mapping[str, Any],
     labels: set[str],
-    terms: Mapping[str, Sequence[str]],
-    matchers: dict[str, KnownPeople],
+    terms: Mapping[str, tuple[str, ...]],
     work: _Work,
 ) -> None:
     """Scrub each of ``labels``' terms from one row's text; record what changed."""
     new = dict(values)
     for label in sorted(labels):
-        if label not in matchers:
-            matchers[label] = KnownPeople(terms[label])
+        matcher = _matcher(terms[label])
         for f, old in new.items():
             if isinstance(old, str):
-                cleaned = scrub_mentions(old, terms[label], matchers[label])
+                cleaned = scrub_mentions(old, terms[label], matcher)
                 if cleaned != old:
                     new[f] = cleaned
                     work.scrubbed.setdefault(label, set()).add(key)

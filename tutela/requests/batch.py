@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
 from typing import Any
 
 from tutela.connectors.batch import (
@@ -152,7 +151,17 @@ def erase_collection_batch(
     except ConnectorError as exc:
         raise ConnectorError(f"step {node[0]}.{node[1]}: {exc}") from exc
     return {
-        label: {k: v for k, v in asdict(report).items() if k != "statements"}
+        label: {
+            "dataset": report.dataset,
+            "collection": report.collection,
+            "action": report.action,
+            "rows_deleted": report.rows_deleted,
+            "rows_masked": report.rows_masked,
+            "rows_kept": report.rows_kept,
+            "fields_masked": report.fields_masked,
+            "rows_scrubbed": report.rows_scrubbed,
+            "kept_because": report.kept_because,
+        }
         for label, report in reports.items()
     }
 
@@ -162,24 +171,22 @@ def end_batch(
     request_ids: Sequence[str],
     reports: Sequence[Mapping[str, Mapping[str, Any]]],
     failure: str | None,
-) -> list[RequestState]:
+) -> list[Request]:
     """Finish and complete each request of a batch with its own reports (``reports`` has
     one mapping per collection, from request id to report), or fail them all with
     ``failure``. Requests already ended are left as they are, so running it again
     after a crash changes nothing twice."""
-    states: list[RequestState] = []
+    ended: list[Request] = []
     for request_id in request_ids:
         request = runner.requests.get(request_id)
         if request.state is not RequestState.running:
-            states.append(request.state)
-            continue
-        if failure is not None:
-            states.append(runner.fail(request_id, failure).state)
-            continue
-        result = runner.finish_erasure(request, [r[request_id] for r in reports])
-        done = runner.complete(request_id, {**result, "batch": len(request_ids)})
-        states.append(done.state)
-    return states
+            ended.append(request)
+        elif failure is not None:
+            ended.append(runner.fail(request_id, failure))
+        else:
+            result = runner.finish_erasure(request, [r[request_id] for r in reports])
+            ended.append(runner.complete(request_id, {**result, "batch": len(request_ids)}))
+    return ended
 
 
 def run_batch(runner: Runner, request_ids: Sequence[str]) -> list[Request]:
@@ -201,8 +208,7 @@ def run_batch(runner: Runner, request_ids: Sequence[str]) -> list[Request]:
     except TutelaError as exc:
         end_batch(runner, request_ids, reports, f"{where} failed: {exc}")
         raise
-    end_batch(runner, request_ids, reports, None)
-    return [runner.requests.get(request_id) for request_id in request_ids]
+    return end_batch(runner, request_ids, reports, None)
 
 
 def batch_id(request_ids: Sequence[str]) -> str:

@@ -172,11 +172,11 @@ class Runner:
         """Record the request's result and end it: ``completed``, or ``partially_completed``
         while processor steps (webhooks, manual tasks) are pending."""
         target = RequestState.completed
+        request = self.requests.get(request_id)
         # Nothing found for an identity nobody knows: the answer is "no data found",
         # and nobody else is told about the person.
-        nobody = result.get("found") is False and self.requests.get(request_id).subject is None
+        nobody = result.get("found") is False and request.subject is None
         if self.processors is not None and not nobody:
-            request = self.requests.get(request_id)
             try:
                 tasks = self.processors.dispatch(request, self.identities(request))
             except TutelaError as exc:

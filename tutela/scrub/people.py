@@ -192,18 +192,19 @@ class ManyPeople:
         except ImportError:
             self._any = re.compile(alternation)
 
-    def candidates(self, texts: Sequence[str | None]) -> list[set[str]]:
-        """For each text, the labels of the people it may mention (mostly none)."""
-        out: list[set[str]] = [set() for _ in texts]
+    def candidates(self, texts: Sequence[str | None]) -> dict[int, set[str]]:
+        """The texts that may mention someone, by index, each with those people's labels
+        (texts that mention nobody, mostly all of them, are left out)."""
+        out: dict[int, set[str]] = {}
         if self._rare is not None:
             for i, text in enumerate(texts):
                 if text:
                     for entity in self._rare.find(text):
-                        out[i].update(self._rare_labels[entity.flags[0]])
+                        out.setdefault(i, set()).update(self._rare_labels[entity.flags[0]])
                     folded = _casefold(text)
                     for identifier, needle in self._rare_folded.items():
                         if needle in folded:
-                            out[i].update(self._rare_labels[identifier])
+                            out.setdefault(i, set()).update(self._rare_labels[identifier])
         if not self._literals:
             return out
         start = 0
@@ -216,7 +217,7 @@ class ManyPeople:
             start = end
         return out
 
-    def _scan_chunk(self, texts: list[str], offset: int, out: list[set[str]]) -> None:
+    def _scan_chunk(self, texts: list[str], offset: int, out: dict[int, set[str]]) -> None:
         joined = "\x00".join(texts)
         if joined.count("\x00") != len(texts) - 1:
             joined = "\x00".join(t.replace("\x00", "") for t in texts)
@@ -227,7 +228,7 @@ class ManyPeople:
                 if self._any.search(view):
                     for literal, label in zip(self._literals, labels, strict=True):
                         if literal in view:
-                            out[offset + i].add(label)
+                            out.setdefault(offset + i, set()).add(label)
             return
         db, scratch = self._hyperscan
         # Where each text ends in the view, to find the text a match ends in.
@@ -235,7 +236,7 @@ class ManyPeople:
         ends.append(len(data))
 
         def on_match(pid: int, _from: int, to: int, _flags: int, _context: object) -> None:
-            out[offset + bisect.bisect_left(ends, to)].add(labels[pid])
+            out.setdefault(offset + bisect.bisect_left(ends, to), set()).add(labels[pid])
 
         db.scan(data, match_event_handler=on_match, scratch=scratch)
 
