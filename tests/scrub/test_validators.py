@@ -217,3 +217,23 @@ def test_validators_refuse_other_characters() -> None:
     assert not v.valid_cz_rc("710319274\u0665")  # an Arabic-Indic five
     assert not v.valid_fr_siren("73282932O")
     assert not v.valid_fr_nir("2951099126111\uff193")  # a full-width nine
+
+
+def test_ipv6_agrees_with_ipaddress() -> None:
+    import ipaddress
+    import random
+
+    def reference(value: str) -> str | None:
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            return None
+        return "ipv4" if address.version == 4 else "ipv6"
+
+    rng = random.Random(3)
+    pieces = ["", "0", "1", "ff", "FFFF", "12345", "db8", ":", "1.2.3.4", "01.2.3.4", "256.1.1.1"]
+    pieces += ["1.2.3", "g", "00000", ".", "1.2.3.4.5", "::"]
+    for _ in range(20_000):
+        value = ":".join(rng.choice(pieces) for _ in range(rng.randint(2, 10)))
+        value = rng.choice(["", ":", "::"]) + value + rng.choice(["", ":", "::"])
+        assert v.valid_ip(value) == reference(value), value

@@ -14,8 +14,11 @@ often wrong. ``lang`` is accepted so callers need not change if that changes.
 from __future__ import annotations
 
 import re
+import threading
+from bisect import bisect_left
 from typing import Any
 
+from tutela.scrub import engine
 from tutela.scrub.entities import EntityType
 from tutela.scrub.people import fold
 
@@ -27,7 +30,9 @@ __all__ = [
     "adjusted",
     "has_context",
     "raises",
+    "score_bounds",
     "words_near",
+    "words_near_each",
 ]
 
 LANGUAGES = ("en", "sv", "nl", "fr", "cs")
@@ -244,6 +249,80 @@ def _words_in(window: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def words_near_each(text: str, spans: list[tuple[int, int]]) -> list[frozenset[str]]:
+    """:func:`words_near` of each span, found in one pass where Hyperscan is there.
+
+    The windows are folded together, one line each, and one Hyperscan database of
+    the words, each between a break and a character that is no letter, reports
+    every place a word stands alone; a line's ends are breaks, as a window's are.
+    """
+    finder = _batch_finder()
+    if finder is None or len(spans) < 2:
+        return [words_near(text, start, end) for start, end in spans]
+    return finder.find(text, spans)
+
+
+class _BatchFinder:
+    def __init__(self) -> None:
+        import hyperscan
+
+        self._hyperscan = hyperscan
+        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._db.compile(
+            expressions=[f"[^a-z0-9]{re.escape(w)}[^a-z]".encode() for w in _ALL_WORDS],
+            ids=list(range(len(_ALL_WORDS))),
+            elements=len(_ALL_WORDS),
+            flags=[0] * len(_ALL_WORDS),
+        )
+        self._local = threading.local()
+
+    def find(self, text: str, spans: list[tuple[int, int]]) -> list[frozenset[str]]:
+        windows = []
+        # Where each window ends in the joined lines: a word ends in the first window
+        # whose end is not before the word's.
+        ends = []
+        at = 0
+        for start, end in spans:
+            window = text[max(0, start - _BEFORE) : start] + " " + text[end : end + _AFTER]
+            windows.append(window)
+            at += 1 + len(window)
+            ends.append(at)
+        data = _fold("\n" + "\n".join(windows) + "\n").encode("latin-1", "replace")
+        hits: list[tuple[int, int]] = []
+        append = hits.append
+
+        def on_match(word: int, start: int, end: int, flags: int, context: object) -> None:
+            append((word, end))
+
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = self._hyperscan.Scratch(self._db)
+        self._db.scan(data, match_event_handler=on_match, scratch=scratch)
+        if not hits:
+            return [_NONE] * len(spans)
+        found: list[list[str]] = [[] for _ in spans]
+        words = _ALL_WORDS
+        for word, end in hits:
+            found[bisect_left(ends, end - 1)].append(words[word])
+        return [frozenset(w) if w else _NONE for w in found]
+
+
+_FINDER: list[_BatchFinder | None] = []
+
+
+def _batch_finder() -> _BatchFinder | None:
+    """The Hyperscan finder, made on first use; ``None`` without Hyperscan."""
+    if not _FINDER:
+        finder = None
+        if engine.ENGINE == "hyperscan":
+            try:
+                finder = _BatchFinder()
+            except Exception:  # no Hyperscan for this machine: one window at a time
+                finder = None
+        _FINDER.append(finder)
+    return _FINDER[0]
+
+
 def raises(words: frozenset[str], entity_type: EntityType) -> bool:
     """Whether ``words`` (from :func:`words_near`) hold a raising word for the type."""
     raising = _RAISING.get(entity_type)
@@ -259,6 +338,14 @@ def adjusted(words: frozenset[str], entity_type: EntityType, score: float) -> fl
     if lowering is not None and not words.isdisjoint(lowering):
         score -= 0.35
     return min(1.0, max(0.0, score))
+
+
+def score_bounds(entity_type: EntityType, score: float) -> tuple[float, float]:
+    """The lowest and the highest :func:`adjusted` can make ``score``, whatever the words."""
+    return (
+        adjusted(_LOWERING.get(entity_type, _NONE), entity_type, score),
+        adjusted(_RAISING.get(entity_type, _NONE), entity_type, score),
+    )
 
 
 def has_context(text: str, start: int, end: int, entity_type: EntityType, lang: str | None) -> bool:

@@ -16,10 +16,10 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from tutela.scrub import engine
-from tutela.scrub.entities import Entity, EntityType
+from tutela.scrub.entities import Entity, EntityType, entity_of
 from tutela.scrub.patterns import Kind
 from tutela.scrub.people import KnownPeople
-from tutela.scrub.recognizers import RECOGNISERS, Ctx, Reading, regions_for
+from tutela.scrub.recognizers import RECOGNISERS, Ctx, Reading, regions_for, settle
 
 __all__ = ["DEFAULT_MIN_SCORE", "Recognizer", "detect", "resolve"]
 
@@ -153,7 +153,7 @@ def detect(
     ``types`` keeps only those entity types. Pure: no I/O, no state.
     """
     lang = lang.lower()[:2] if lang else None
-    ctx = Ctx(text, lang, regions_for(lang, region))
+    ctx = Ctx(text, lang, regions_for(lang, region), min_score)
     found: list[Reading] = []
     claimed: list[tuple[int, int]] = []
     candidates = engine.scan(text)
@@ -177,9 +177,11 @@ def detect(
                 claimed.extend([(r[1], r[2]) for r in readings])
             elif claims is _CONFIRMED:
                 claimed.extend([(r[1], r[2]) for r in readings if r[3] >= min_score])
+    if ctx.pending:
+        settle(ctx, found)
     if known is not None:
         found.extend(_as_reading(e) for e in known.find(text))
     for recognizer in recognizers:
         found.extend(_as_reading(e) for e in recognizer(text, lang))
     kept = [r for r in found if r[3] >= min_score and (types is None or r[0] in types)]
-    return [Entity(*r) for r in _resolve(kept)]
+    return [entity_of(r) for r in _resolve(kept)]

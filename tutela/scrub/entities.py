@@ -51,3 +51,27 @@ class Entity:
             "end": self.end,
             "score": round(self.score, 3),
         }
+
+
+_new = object.__new__
+_SETTERS = tuple(
+    getattr(Entity, name).__set__
+    for name in ("type", "start", "end", "score", "validator", "flags")
+)
+
+
+def entity_of(reading: tuple[EntityType, int, int, float, str, tuple[str, ...]]) -> Entity:
+    """``Entity(*reading)``, made without the dataclass's ``__init__``.
+
+    A frozen dataclass sets each field through ``object.__setattr__``; setting the
+    slots directly takes half the time, which counts for every entity of every text.
+    """
+    entity = _new(Entity)
+    set_type, set_start, set_end, set_score, set_validator, set_flags = _SETTERS
+    set_type(entity, reading[0])
+    set_start(entity, reading[1])
+    set_end(entity, reading[2])
+    set_score(entity, reading[3])
+    set_validator(entity, reading[4])
+    set_flags(entity, reading[5])
+    return entity

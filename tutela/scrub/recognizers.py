@@ -10,11 +10,12 @@ valid runs of words are kept.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 
 from tutela.scrub import validators as v
-from tutela.scrub.context import adjusted, raises, words_near
+from tutela.scrub.context import adjusted, raises, score_bounds, words_near, words_near_each
 from tutela.scrub.entities import EntityType
 from tutela.scrub.patterns import Kind
 
@@ -52,14 +53,27 @@ class Ctx:
 
     It also keeps the context words found around each span, which several
     readings of the same span share. One ``Ctx`` serves one call of ``detect``.
+
+    With ``min_score`` given, a reading whose score waits on context words comes
+    back with that score unadjusted and :data:`PENDING` (or :data:`PENDING_DATE`)
+    as its flags, when nothing before the end of the scan depends on it; ``detect``
+    then finds the words around all of them at once and calls :func:`settle`.
     """
 
-    __slots__ = ("_near", "lang", "regions", "text")
+    __slots__ = ("_near", "lang", "min_score", "pending", "regions", "text")
 
-    def __init__(self, text: str, lang: str | None, regions: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        text: str,
+        lang: str | None,
+        regions: tuple[str, ...],
+        min_score: float | None = None,
+    ) -> None:
         self.text = text
         self.lang = lang
         self.regions = regions
+        self.min_score = min_score
+        self.pending = 0
         self._near: dict[tuple[int, int], frozenset[str]] = {}
 
     def near(self, start: int, end: int) -> frozenset[str]:
@@ -71,10 +85,46 @@ class Ctx:
         return words
 
 
+PENDING: tuple[str, ...] = ("(context words pending)",)
+PENDING_DATE: tuple[str, ...] = ("(birth words pending)",)
+
+# Readings of these types decide whether their characters are claimed from numbers
+# (detector), so their score is needed at once, unless it is on the same side of
+# the bar whatever the words (an IBAN's 0.95 has no lowering words).
+_CLAIMING_TYPES = frozenset({E.IP_ADDRESS, E.IBAN, E.VAT_ID})
+
+
 def _reading(
     ctx: Ctx, t: EntityType, start: int, end: int, score: float, validator: str
 ) -> Reading:
+    min_score = ctx.min_score
+    if min_score is not None and (t not in _CLAIMING_TYPES or _decided(t, score, min_score)):
+        ctx.pending += 1
+        return (t, start, end, score, validator, PENDING)
     return (t, start, end, adjusted(ctx.near(start, end), t, score), validator, _NO_FLAGS)
+
+
+@functools.cache
+def _decided(t: EntityType, score: float, min_score: float) -> bool:
+    lowest, highest = score_bounds(t, score)
+    return lowest >= min_score or highest < min_score
+
+
+def settle(ctx: Ctx, readings: list[Reading]) -> None:
+    """Give the pending readings their scores, all their windows searched at once."""
+    waiting = [i for i, r in enumerate(readings) if r[5] is PENDING or r[5] is PENDING_DATE]
+    spans = list(dict.fromkeys([(readings[i][1], readings[i][2]) for i in waiting]))
+    near = dict(zip(spans, words_near_each(ctx.text, spans), strict=True))
+    for i in waiting:
+        t, start, end, score, validator, flags = readings[i]
+        words = near[start, end]
+        if flags is PENDING:
+            readings[i] = (t, start, end, adjusted(words, t, score), validator, _NO_FLAGS)
+        elif raises(words, E.DATE_OF_BIRTH):
+            readings[i] = (t, start, end, 0.85, "date+context", _NO_FLAGS)
+        else:
+            readings[i] = (t, start, end, 0.3, "date", _NO_FLAGS)
+    ctx.pending = 0
 
 
 def _split_runs(
@@ -349,6 +399,9 @@ def _date(ctx: Ctx, start: int, end: int) -> list[Reading]:
                 found = plausible(int(ints[0]), month, int(ints[-1]))
     if not found:
         return []
+    if ctx.min_score is not None:
+        ctx.pending += 1
+        return [(E.DATE_OF_BIRTH, start, end, 0.3, "date", PENDING_DATE)]
     if raises(ctx.near(start, end), E.DATE_OF_BIRTH):
         return [(E.DATE_OF_BIRTH, start, end, 0.85, "date+context", _NO_FLAGS)]
     return [(E.DATE_OF_BIRTH, start, end, 0.3, "date", _NO_FLAGS)]

@@ -341,11 +341,69 @@ def valid_ip(value: str) -> str | None:
         parts = value.split(".")
         ok = len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts)
         return "ipv4" if ok else None
+    if not value.strip(_IPV6_CHARS):
+        return "ipv6" if _ipv6_ok(value) else None
     try:
         address = ipaddress.ip_address(value)
     except ValueError:
         return None
     return "ipv4" if address.version == 4 else "ipv6"
+
+
+_IPV6_CHARS = "0123456789abcdefABCDEF:."
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _ipv6_ok(value: str) -> bool:
+    """Whether :class:`ipaddress.IPv6Address` takes ``value`` (hex digits, ``:`` and ``.``).
+
+    The same rules, without building the address: three to eight groups of one to
+    four hex digits, at most one ``::`` standing for at least one group, and
+    optionally a dotted quad (two groups) at the end.
+    """
+    parts = value.split(":")
+    if len(parts) < 3:
+        return False
+    if "." in parts[-1]:
+        quad = parts.pop().split(".")
+        if len(quad) != 4 or not all(_octet_ok(octet) for octet in quad):
+            return False
+        parts += ["0", "0"]
+    if len(parts) > 9:
+        return False
+    skip = None
+    for i in range(1, len(parts) - 1):
+        if not parts[i]:
+            if skip is not None:
+                return False  # more than one "::"
+            skip = i
+    if skip is not None:
+        high = skip
+        low = len(parts) - skip - 1
+        if not parts[0]:
+            high -= 1
+            if high:
+                return False  # a leading ":" that is not "::"
+        if not parts[-1]:
+            low -= 1
+            if low:
+                return False  # a trailing ":" that is not "::"
+        if 8 - (high + low) < 1:
+            return False
+        groups = parts[1 if not parts[0] else 0 : len(parts) - 1 if not parts[-1] else len(parts)]
+        groups = [g for g in groups if g]
+    else:
+        if len(parts) != 8 or not parts[0] or not parts[-1]:
+            return False
+        groups = parts
+    return all(len(g) <= 4 and _HEX.issuperset(g) for g in groups)
+
+
+def _octet_ok(octet: str) -> bool:
+    # ipaddress takes one to three digits, no leading zero, at most 255.
+    if not octet or len(octet) > 3 or not octet.isdigit() or not octet.isascii():
+        return False
+    return (octet == "0" or octet[0] != "0") and int(octet) <= 255
 
 
 def phone_region_match(value: str, regions: Sequence[str]) -> str | None:
