@@ -40,3 +40,15 @@ def test_fold_keeps_what_the_words_can_see() -> None:
         assert ours.isascii() == theirs.isascii(), ch
         if theirs.isascii():
             assert ours == theirs, ch
+
+
+def test_words_near_each_is_words_near_of_each() -> None:
+    rng = random.Random(9)
+    for _ in range(1000):
+        text = " ".join(rng.choice([*_PIECES, "\n"]) for _ in range(rng.randint(1, 40)))
+        spans = []
+        for _ in range(rng.randint(1, 6)):
+            start = rng.randrange(len(text) + 1)
+            spans.append((start, rng.randrange(start, len(text) + 1)))
+        expected = [c.words_near(text, start, end) for start, end in spans]
+        assert c.words_near_each(text, spans) == expected, (text, spans)
