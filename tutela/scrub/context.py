@@ -307,20 +307,22 @@ class _BatchFinder:
         return [frozenset(w) if w else _NONE for w in found]
 
 
-_FINDER: list[_BatchFinder | None] = []
+def _make_finder() -> _BatchFinder | None:
+    if engine.ENGINE != "hyperscan":
+        return None
+    try:
+        return _BatchFinder()
+    except Exception:  # no Hyperscan for this machine after all: one window at a time
+        return None
+
+
+# Compiled with the combined scan's database, when the module is imported.
+_FINDER = _make_finder()
 
 
 def _batch_finder() -> _BatchFinder | None:
-    """The Hyperscan finder, made on first use; ``None`` without Hyperscan."""
-    if not _FINDER:
-        finder = None
-        if engine.ENGINE == "hyperscan":
-            try:
-                finder = _BatchFinder()
-            except Exception:  # no Hyperscan for this machine: one window at a time
-                finder = None
-        _FINDER.append(finder)
-    return _FINDER[0]
+    """The Hyperscan finder; ``None`` without Hyperscan."""
+    return _FINDER
 
 
 def raises(words: frozenset[str], entity_type: EntityType) -> bool:
