@@ -185,7 +185,8 @@ def end_batch(
             ended.append(runner.fail(request_id, failure))
         else:
             result = runner.finish_erasure(request, [r[request_id] for r in reports])
-            ended.append(runner.complete(request_id, {**result, "batch": len(request_ids)}))
+            done = {**result, "batch": len(request_ids)}
+            ended.append(runner.complete(request_id, done, request=request))
     return ended
 
 

@@ -168,17 +168,25 @@ class Runner:
             request_id, RequestState.failed, reason=reason, actor="runner"
         )
 
-    def complete(self, request_id: str, result: Mapping[str, Any]) -> Request:
+    def complete(
+        self, request_id: str, result: Mapping[str, Any], *, request: Request | None = None
+    ) -> Request:
         """Record the request's result and end it: ``completed``, or ``partially_completed``
-        while processor steps (webhooks, manual tasks) are pending."""
+        while processor steps (webhooks, manual tasks) are pending. ``request`` saves
+        reading it again when the caller has it."""
         target = RequestState.completed
-        request = self.requests.get(request_id)
+        request = request or self.requests.get(request_id)
         # Nothing found for an identity nobody knows: the answer is "no data found",
         # and nobody else is told about the person.
         nobody = result.get("found") is False and request.subject is None
         if self.processors is not None and not nobody:
             try:
-                tasks = self.processors.dispatch(request, self.identities(request))
+                # Only a webhook carries the person's identifiers to the recipient.
+                webhooks = any(
+                    channel == "webhook" for _, channel in self.processors.recipients(request.type)
+                )
+                identities = self.identities(request) if webhooks else {}
+                tasks = self.processors.dispatch(request, identities)
             except TutelaError as exc:
                 self.fail(request_id, f"handing over to processors: {exc}")
                 raise
