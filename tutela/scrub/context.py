@@ -153,6 +153,17 @@ def _fold(text: str) -> str:
     return fold(text)
 
 
+def _folded_bytes(text: str) -> bytes:
+    """:func:`_fold` as Latin-1 bytes (anything beyond as "?", which no word has)."""
+    if text.isascii():
+        return text.lower().encode("ascii")
+    for encoding, table in _TABLES:
+        data = text.encode(encoding, "replace")
+        if data.count(b"?") == text.count("?"):
+            return data.translate(table)
+    return fold(text).encode("latin-1", "replace")
+
+
 def _words_of(
     table: dict[EntityType, dict[str, tuple[str, ...]]],
 ) -> dict[EntityType, frozenset[str]]:
@@ -287,7 +298,7 @@ class _BatchFinder:
             windows.append(window)
             at += 1 + len(window)
             ends.append(at)
-        data = _fold("\n" + "\n".join(windows) + "\n").encode("latin-1", "replace")
+        data = _folded_bytes("\n" + "\n".join(windows) + "\n")
         hits: list[tuple[int, int]] = []
         append = hits.append
 

@@ -112,15 +112,21 @@ def _decided(t: EntityType, score: float, min_score: float) -> bool:
 
 def settle(ctx: Ctx, readings: list[Reading]) -> None:
     """Give the pending readings their scores, all their windows searched at once."""
-    waiting = [i for i, r in enumerate(readings) if r[5] is PENDING or r[5] is PENDING_DATE]
-    spans = list(dict.fromkeys([(readings[i][1], readings[i][2]) for i in waiting]))
-    near = dict(zip(spans, words_near_each(ctx.text, spans), strict=True))
+    waiting = []
+    spans: dict[tuple[int, int], int] = {}
+    for i, r in enumerate(readings):
+        if r[5] is PENDING or r[5] is PENDING_DATE:
+            waiting.append(i)
+            spans.setdefault((r[1], r[2]), len(spans))
+    near = words_near_each(ctx.text, list(spans))
     for i in waiting:
         t, start, end, score, validator, flags = readings[i]
-        words = near[start, end]
+        words = near[spans[start, end]]
         if flags is PENDING:
-            readings[i] = (t, start, end, adjusted(words, t, score), validator, _NO_FLAGS)
-        elif raises(words, E.DATE_OF_BIRTH):
+            if words:
+                score = adjusted(words, t, score)
+            readings[i] = (t, start, end, score, validator, _NO_FLAGS)
+        elif words and raises(words, E.DATE_OF_BIRTH):
             readings[i] = (t, start, end, 0.85, "date+context", _NO_FLAGS)
         else:
             readings[i] = (t, start, end, 0.3, "date", _NO_FLAGS)
