@@ -355,3 +355,27 @@ def test_erasure_is_idempotent(shop: tuple[Policy, Engine]) -> None:
     for step in steps:
         connector.erase(step, ANNA, terms, own_terms=["Anna"])
     assert dump(engine) == once
+
+
+def test_long_lists_of_identifiers_select_the_same_rows(shop: tuple[Policy, Engine]) -> None:
+    # Many identifiers (a batch erasure's) travel as one array on PostgreSQL and as
+    # an IN list elsewhere; either way they select exactly the matching rows.
+    policy, engine = shop
+    graph = build_graph(policy)
+    connector = SqlConnector("app", engine, graph, pseudonym_key=KEY)
+    strangers = [f"nobody{i}@example.org" for i in range(100)]
+    many = {
+        "email": ["ANNA@example.se", "bo@EXAMPLE.se", *strangers],
+        "user_id": [str(i) for i in range(1_000, 1_100)],
+    }
+    found = {
+        step.node[1]: sorted(r["id"] for r in connector.read(step, many))
+        for step in plan_access(policy, graph).steps
+    }
+    few = {"email": ["anna@example.se", "bo@example.se"]}
+    expected = {
+        step.node[1]: sorted(r["id"] for r in connector.read(step, few))
+        for step in plan_access(policy, graph).steps
+    }
+    assert found == expected
+    assert found["users"] == [1, 2]

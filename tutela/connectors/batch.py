@@ -138,9 +138,9 @@ def owners_query(
             continue
         column = table.c[fld]
         if kind == "email":
-            wanted = func.lower(column).in_([v.lower() for v in values])
+            wanted = connector.one_of(func.lower(column), [v.lower() for v in values])
         else:
-            wanted = column.in_(coerce_values(column, values))
+            wanted = connector.one_of(column, coerce_values(column, values))
         parts.append(
             select(*columns, _kind(kind), cast(column, String).label("tag"))
             .select_from(table)
@@ -172,7 +172,7 @@ def owners_query(
                         cast(child, String).label("tag"),
                     )
                     .select_from(table)
-                    .where(child.in_(coerce_values(child, values)))
+                    .where(connector.one_of(child, coerce_values(child, values)))
                 )
     if not parts:
         return None

@@ -22,10 +22,13 @@ from typing import Any, cast
 
 import phonenumbers
 from sqlalchemy import (
+    ARRAY,
     Engine,
     MetaData,
     Table,
+    Text,
     and_,
+    any_,
     bindparam,
     case,
     delete,
@@ -37,6 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.sqltypes import NullType
 
 from tutela.errors import ConnectorError
 from tutela.plan.graph import Graph, Node
@@ -291,9 +295,9 @@ class SqlConnector:
                 wanted = func.lower(column) if kind == "email" else column
                 terms.append(wanted.in_(bindparam(f"person_{kind}s", expanding=True)))
             elif kind == "email":
-                terms.append(func.lower(column).in_([v.lower() for v in values]))
+                terms.append(self.one_of(func.lower(column), [v.lower() for v in values]))
             else:
-                terms.append(column.in_(coerce_values(column, values)))
+                terms.append(self.one_of(column, coerce_values(column, values)))
         for edge in self.graph.incoming(node):
             if edge.parent in _path or edge.parent == node:
                 continue  # a cycle: the parent's rows are already being selected
@@ -308,8 +312,21 @@ class SqlConnector:
                     name = f"{edge.parent[0]}_{edge.parent[1]}_{edge.parent_field}s"
                     terms.append(child.in_(bindparam(name, expanding=True)))
                 elif values:
-                    terms.append(child.in_(coerce_values(child, values)))
+                    terms.append(self.one_of(child, coerce_values(child, values)))
         return or_(*terms) if terms else false()
+
+    def one_of(self, expression: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+        """``expression IN (values)``; on PostgreSQL, for many values, ``= ANY(array)``:
+        one parameter instead of thousands (a batch erasure has thousands of ids),
+        which the driver and the planner handle much faster."""
+        engine = self._engine
+        if engine is not None and engine.dialect.name == "postgresql" and len(values) > 32:
+            item = expression.type
+            if isinstance(item, NullType):  # lower(column): text
+                item = Text()
+            array = bindparam(None, list(values), type_=ARRAY(item))
+            return cast(ColumnElement[bool], expression == any_(array))
+        return cast(ColumnElement[bool], expression.in_(values))
 
     def values(
         self,
