@@ -65,8 +65,10 @@ class _ReBackend:
 
 
 def _after_last_space(text: str, end: int, before: int) -> int:
-    space = max(text.rfind(" ", 0, end - 1), text.rfind("\t", 0, end - 1))
-    return max(0, text.rfind("\n", 0, end - 1), space - before)
+    # The searches for a tab and a newline only go back as far as they can matter.
+    space = text.rfind(" ", 0, end - 1)
+    space = max(space, text.rfind("\t", space + 1, end - 1))
+    return max(0, text.rfind("\n", max(0, space - before), end - 1), space - before)
 
 
 # Where to look for the start of a match whose end Hyperscan reported without
