@@ -18,7 +18,6 @@ batch share counts for both.
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,11 +35,8 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from tutela.connectors.sql import (
-    RETRIES,
-    RETRY_DELAY,
     SCRUB_BATCH,
     CollectionReport,
     Identities,
@@ -214,39 +210,16 @@ def erase_batch(
     node = step.read.node
     table = connector.table(node[1])
     keys = [c.name for c in table.primary_key.columns]
-    delay = RETRY_DELAY
-    for attempt in range(1, RETRIES + 1):
+
+    def work(conn: Any) -> dict[str, CollectionReport]:
         reports = {
             p.label: CollectionReport(connector.dataset, node[1], step.action) for p in people
         }
-        try:
-            with connector.engine.begin() as conn:
-                _erase_in(
-                    conn,
-                    connector,
-                    step,
-                    table,
-                    keys,
-                    people,
-                    (identities, external),
-                    owners,
-                    reports,
-                )
-            return reports
-        except (OperationalError, InterfaceError) as exc:
-            if attempt == RETRIES:
-                raise ConnectorError(
-                    f"{connector.dataset}.{node[1]}: erasure failed {RETRIES} times and was "
-                    f"rolled back each time ({type(exc).__name__})"
-                ) from exc
-            time.sleep(delay)
-            delay *= 2
-        except SQLAlchemyError as exc:
-            raise ConnectorError(
-                f"{connector.dataset}.{node[1]}: erasure failed and was rolled back "
-                f"({type(exc).__name__})"
-            ) from exc
-    raise AssertionError("unreachable")
+        selection = (identities, external)
+        _erase_in(conn, connector, step, table, keys, people, selection, owners, reports)
+        return reports
+
+    return connector.in_transaction(f"{connector.dataset}.{node[1]}", work)
 
 
 def _erase_in(

@@ -16,9 +16,9 @@ import hmac
 import re
 import time
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import phonenumbers
 from sqlalchemy import (
@@ -56,6 +56,8 @@ __all__ = [
     "scrub_mentions",
     "scrub_text",
 ]
+
+T = TypeVar("T")
 
 Identities = Mapping[str, Sequence[str]]
 """The person's identifiers by kind: ``{"email": [...], "user_id": [...], "phone": [...]}``."""
@@ -471,27 +473,33 @@ class SqlConnector:
         node = step.read.node
         table = self.table(node[1])
         where = self.selector(node, identities, external)
+
+        def work(conn: Any) -> CollectionReport:
+            report = CollectionReport(self.dataset, node[1], step.action)
+            self._erase_in(conn, step, table, where, report, scrub_terms, own_terms)
+            return report
+
+        return self.in_transaction(f"{self.dataset}.{node[1]}", work)
+
+    def in_transaction(self, name: str, work: Callable[[Any], T]) -> T:
+        """Run ``work`` in one transaction; a dropped connection rolls it back whole and
+        it is tried again on a fresh one, a few times, before the step gives up."""
         delay = RETRY_DELAY
         for attempt in range(1, RETRIES + 1):
-            report = CollectionReport(self.dataset, node[1], step.action)
             try:
                 with self.engine.begin() as conn:
-                    self._erase_in(conn, step, table, where, report, scrub_terms, own_terms)
-                return report
+                    return work(conn)
             except (OperationalError, InterfaceError) as exc:
-                # A dropped connection rolls the transaction back whole: try again on a
-                # fresh one, a few times, before giving up on this collection.
                 if attempt == RETRIES:
                     raise ConnectorError(
-                        f"{self.dataset}.{node[1]}: erasure failed {RETRIES} times and was "
+                        f"{name}: erasure failed {RETRIES} times and was "
                         f"rolled back each time ({type(exc).__name__})"
                     ) from exc
                 time.sleep(delay)
                 delay *= 2
             except SQLAlchemyError as exc:
                 raise ConnectorError(
-                    f"{self.dataset}.{node[1]}: erasure failed and was rolled back "
-                    f"({type(exc).__name__})"
+                    f"{name}: erasure failed and was rolled back ({type(exc).__name__})"
                 ) from exc
         raise AssertionError("unreachable")
 

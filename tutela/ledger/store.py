@@ -140,6 +140,30 @@ class EventRecord:
     hash: str
 
 
+def _event_row(
+    stream: str,
+    seq: int,
+    prev: str,
+    kind: str,
+    payload: Mapping[str, Any],
+    subject_id: int | None,
+    at: dt.datetime | None,
+) -> dict[str, Any]:
+    """One event, chained to the one before it by ``prev``."""
+    when = (at or _now()).astimezone(dt.UTC)
+    body = canonical(dict(payload))
+    return {
+        "stream": stream,
+        "seq": seq,
+        "subject_id": subject_id,
+        "kind": kind,
+        "payload": body,
+        "at": when,
+        "prev_hash": prev,
+        "hash": event_hash(prev, stream, seq, kind, body, when),
+    }
+
+
 class Ledger:
     """The engine's own database of people, their choices and what happened to them."""
 
@@ -170,29 +194,10 @@ class Ledger:
         subject_id: int | None = None,
         at: dt.datetime | None = None,
     ) -> int:
-        head = conn.execute(_HEAD, {"name": stream}).first()
-        if head is None:
-            seq, prev = 1, GENESIS
-            conn.execute(_NEW_STREAM, {"b_name": stream})
-        else:
-            seq, prev = head.seq + 1, head.hash
-        when = (at or _now()).astimezone(dt.UTC)
-        body = canonical(dict(payload))
-        digest = event_hash(prev, stream, seq, kind, body, when)
-        event_id: int = conn.execute(
-            _NEW_EVENT,
-            {
-                "stream": stream,
-                "seq": seq,
-                "subject_id": subject_id,
-                "kind": kind,
-                "payload": body,
-                "at": when,
-                "prev_hash": prev,
-                "hash": digest,
-            },
-        ).scalar_one()
-        conn.execute(_MOVE_HEAD, {"b_name": stream, "b_seq": seq, "b_hash": digest})
+        seq, prev = self._head(conn, stream)
+        row = _event_row(stream, seq + 1, prev, kind, payload, subject_id, at)
+        event_id: int = conn.execute(_NEW_EVENT, row).scalar_one()
+        conn.execute(_MOVE_HEAD, {"b_name": stream, "b_seq": row["seq"], "b_hash": row["hash"]})
         return event_id
 
     def _append_many(
@@ -207,33 +212,23 @@ class Ledger:
         insert of them all and one move of the head, whatever their number."""
         if not events:
             return
-        head = conn.execute(_HEAD, {"name": stream}).first()
-        if head is None:
-            seq, prev = 0, GENESIS
-            conn.execute(_NEW_STREAM, {"b_name": stream})
-        else:
-            seq, prev = head.seq, head.hash
-        when = _now().astimezone(dt.UTC)
+        seq, prev = self._head(conn, stream)
         rows = []
         for kind, payload in events:
             seq += 1
-            body = canonical(dict(payload))
-            digest = event_hash(prev, stream, seq, kind, body, when)
-            rows.append(
-                {
-                    "stream": stream,
-                    "seq": seq,
-                    "subject_id": subject_id,
-                    "kind": kind,
-                    "payload": body,
-                    "at": when,
-                    "prev_hash": prev,
-                    "hash": digest,
-                }
-            )
-            prev = digest
+            rows.append(_event_row(stream, seq, prev, kind, payload, subject_id, None))
+            prev = rows[-1]["hash"]
         conn.execute(insert(t.events), rows)
         conn.execute(_MOVE_HEAD, {"b_name": stream, "b_seq": seq, "b_hash": prev})
+
+    @staticmethod
+    def _head(conn: Connection, stream: str) -> tuple[int, str]:
+        """The last sequence number and hash of a stream (locked), created if new."""
+        head = conn.execute(_HEAD, {"name": stream}).first()
+        if head is None:
+            conn.execute(_NEW_STREAM, {"b_name": stream})
+            return 0, GENESIS
+        return int(head.seq), str(head.hash)
 
     def _subject_row(self, conn: Connection, public_id: str, *, lock: bool = False) -> Any:
         query = _BY_PUBLIC_ID_LOCKED if lock and not is_sqlite(conn) else _BY_PUBLIC_ID
