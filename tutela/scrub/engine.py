@@ -64,6 +64,25 @@ class _ReBackend:
         return [_reduce(spans) if len(spans) > 1 else spans for spans in per_kind]
 
 
+_LOCAL_PART = re.compile(r"[A-Za-z0-9._%+\-]*", re.ASCII)
+
+
+def _email_window(text: str, end: int) -> int:
+    # Up to 80 characters before the "@"; or from the local part before it, when no
+    # "@" precedes that: a match holds nothing but local-part characters, "@" and
+    # dots before its last character, so none from before can reach into the local
+    # part, and ``finditer`` finds the same matches from there.
+    at = text.rfind("@", 0, end)
+    window = max(0, at - 80)
+    if at <= window:
+        return window
+    run = _LOCAL_PART.match(text[at - 1 : window - 1 if window else None : -1])
+    start = at - (run.end() if run else 0)
+    if start > window and text[start - 1] != "@":
+        return start
+    return window
+
+
 def _after_last_space(text: str, end: int, before: int) -> int:
     # The searches for a tab and a newline only go back as far as they can matter.
     space = text.rfind(" ", 0, end - 1)
@@ -77,7 +96,7 @@ def _after_last_space(text: str, end: int, before: int) -> int:
 # groups, the value after "password:"); for those the start is found afterwards
 # by running the same pattern over a short window that ends at the reported end.
 _WINDOW_START: dict[Kind, Callable[[str, int], int]] = {
-    Kind.EMAIL: lambda text, end: max(0, text.rfind("@", 0, end) - 80),
+    Kind.EMAIL: lambda text, end: _email_window(text, end),
     Kind.IPV6: lambda text, end: max(0, end - 64),
     Kind.SECRET_CONTEXT: lambda text, end: _after_last_space(text, end, 48),
 }
