@@ -342,11 +342,17 @@ def test_a_queued_batch_killed_mid_way_resumes_to_the_same_end(tmp_path: Path) -
             worker.wait(timeout=10)
             assert {requests.get(i).state for i in ids} == {RequestState.running}
             worker = start_worker(policy_file, ledger, product, "w1", pause=0)
-            wait_for(
-                lambda: {requests.get(i).state for i in ids} == {RequestState.completed},
-                90,
-                "the resumed batch",
-            )
+            try:
+                wait_for(
+                    lambda: {requests.get(i).state for i in ids} == {RequestState.completed},
+                    90,
+                    "the resumed batch",
+                )
+            except AssertionError:
+                worker.kill()
+                _, errors = worker.communicate(timeout=10)
+                states = [(requests.get(i).state, requests.get(i).reason) for i in ids]
+                raise AssertionError(f"{states}; worker said: {errors.decode()[-3000:]}") from None
         finally:
             worker.terminate()
             worker.wait(timeout=10)
