@@ -6,6 +6,7 @@ import pytest
 
 from tutela.scrub import EntityType, detect
 from tutela.scrub.engine import available_engines, scanner
+from tutela.scrub.patterns import Kind
 
 E = EntityType
 
@@ -230,3 +231,14 @@ def test_detect_from_many_threads() -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda t: detect(t, lang="sv"), texts))
     assert all([e.type for e in r] == [E.EMAIL, E.PHONE] for r in results)
+
+
+@pytest.mark.parametrize("name", available_engines())
+def test_every_engine_scans_lone_surrogates(name: str) -> None:
+    # RE2 works on UTF-8, which has no lone surrogates: they are scanned as U+FFFD.
+    text = b"\xff\xfe mail ann@example.com, \xed\xa0\x80 ring 070-123 45 67\xff".decode(
+        "utf-8", "surrogateescape"
+    )
+    found = scanner(name)(text)
+    assert found == scanner("re")(text)
+    assert [text[a:b] for a, b in found[Kind.EMAIL]] == ["ann@example.com"]

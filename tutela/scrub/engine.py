@@ -47,14 +47,28 @@ class _Backend(Protocol):
     def scan(self, text: str) -> Candidates: ...
 
 
+# Lone surrogates: what text decoded with ``surrogateescape`` holds for bytes that are
+# not UTF-8. RE2 works on UTF-8, which cannot encode them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD, one character for one,
+    so offsets hold; no pattern matches either except through a negated class."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 class _ReBackend:
     """One ``finditer`` per pattern, with Python's ``re`` or with RE2."""
 
     def __init__(self, name: str, compile_: Callable[[str], Any], patterns: Sequence[Pattern]):
         self.name = name
         self._compiled = [(p.kind, compile_(p.regex)) for p in patterns]
+        self._utf8_only = name == "re2"
 
     def scan(self, text: str) -> Candidates:
+        if self._utf8_only and not text.isascii() and _SURROGATE.search(text):
+            text = _without_surrogates(text)
         padded = text + "\n"
         per_kind: Candidates = [[] for _ in Kind]
         for kind, regex in self._compiled:
