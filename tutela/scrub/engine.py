@@ -208,7 +208,14 @@ class _HyperscanBackend:
         if waiting:
             for pid, matches in waiting.items():
                 self._settle(pid, matches, padded, data, found[kinds[pid]])
-        return [_leftmost_longest(spans) if spans else spans for spans in found]
+        return [
+            _leftmost_longest(spans)
+            if len(spans) > 1
+            else [(spans[0][0], -spans[0][1])]
+            if spans
+            else spans
+            for spans in found
+        ]
 
     def _settle(
         self,

@@ -13,10 +13,13 @@ always gets a trailing newline so a candidate at the very end still has one.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
-__all__ = ["PATTERNS", "Kind", "Pattern"]
+__all__ = ["PATTERNS", "Kind", "Pattern", "word_tree"]
 
 
 class Kind(IntEnum):
@@ -51,6 +54,33 @@ class Pattern:
     reach: int = 0
 
 
+def word_tree(words: Iterable[str]) -> str:
+    """An expression matching ``words``, written as a tree of their letters.
+
+    Python's ``re`` tries the alternatives of ``a|b|c`` one by one at every
+    position; as a tree it tries one branch per letter, which is several times
+    faster over a hundred words. Longer words come first where one word is the
+    start of another.
+    """
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" not in node:
+            return body
+        return f"(?:{body})?" if len(branches) == 1 else body + "?"
+
+    return emit(root)
+
+
 # Month names as written in dates, by language (French and Czech also without
 # accents, Czech in the genitive as in "12. března 1985").
 _MONTH_NAMES = {
@@ -68,7 +98,9 @@ _MONTH_NAMES = {
 _MONTHS = sorted(
     {m for names in _MONTH_NAMES.values() for m in names.split()}, key=lambda m: (-len(m), m)
 )
-_MONTH = "(?:" + "|".join(_MONTHS) + ")"
+# As a tree of letters: the same month names, which Python's ``re`` (the fallback,
+# and the check of Hyperscan's looser matches) tries one branch per letter.
+_MONTH = "(?:" + word_tree(_MONTHS) + ")"
 # For Hyperscan, any word of a month name's length: finding some seventy month names,
 # short ones among them, costs it more than the rest of the scan. Characters beyond
 # Latin-1 reach it as "?" (see :mod:`tutela.scrub.engine`).
