@@ -345,7 +345,7 @@ def test_a_queued_batch_killed_mid_way_resumes_to_the_same_end(tmp_path: Path) -
             try:
                 wait_for(
                     lambda: {requests.get(i).state for i in ids} == {RequestState.completed},
-                    90,
+                    180,
                     "the resumed batch",
                 )
             except AssertionError:
