@@ -158,7 +158,7 @@ class _HyperscanBackend:
             if i not in self._late_start
             and (p.hyperscan is not None or _BEYOND_LATIN1.search(expression))
         }
-        self._special = frozenset({*self._late_start, *self._confirm})
+        self._special = tuple(sorted({*self._late_start, *self._confirm}))
         self._window_start = {pid: _WINDOW_START[patterns[pid].kind] for pid in self._late_start}
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._db.compile(
@@ -184,29 +184,24 @@ class _HyperscanBackend:
     def scan(self, text: str) -> Candidates:
         padded = text + "\n"
         data = padded.encode("latin-1", "replace")
-        hits: list[tuple[int, int, int]] = []
-        append = hits.append
+        # Each family's matches as (start, -end), end without the terminator, so that a
+        # plain sort puts them leftmost first and longest first; each pattern's go
+        # straight to its family's list. The matches of the patterns whose start is
+        # found or confirmed afterwards wait apart, in lists of their own.
+        found: list[list[tuple[int, int]]] = [[] for _ in _KINDS]
+        sinks = [found[kind] for kind in self._kinds]
+        special = self._special
+        for pid in special:
+            sinks[pid] = []
 
         def on_match(pid: int, start: int, end: int, flags: int, context: object) -> None:
-            append((pid, start, end))
+            sinks[pid].append((start, 1 - end))
 
         self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
-        # Each family's matches as (start, -end), end without the terminator, so that a
-        # plain sort puts them leftmost first and longest first. The matches of the
-        # patterns whose start is found or confirmed afterwards wait apart.
-        found: list[list[tuple[int, int]]] = [[] for _ in _KINDS]
         kinds = self._kinds
-        special = self._special
-        waiting: dict[int, list[tuple[int, int]]] | None = None
-        for pid, start, end in hits:
-            if pid in special:
-                if waiting is None:
-                    waiting = {}
-                waiting.setdefault(pid, []).append((start, 1 - end))
-            else:
-                found[kinds[pid]].append((start, 1 - end))
-        if waiting:
-            for pid, matches in waiting.items():
+        for pid in special:
+            matches = sinks[pid]
+            if matches:
                 self._settle(pid, matches, padded, data, found[kinds[pid]])
         return [
             _leftmost_longest(spans)
