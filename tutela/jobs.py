@@ -271,6 +271,7 @@ def enqueue(ledger_url: str, request_id: str) -> None:
 
 def enqueue_batch(ledger_url: str, request_ids: Sequence[str]) -> str:
     """Put approved erasures on the queue as one batch; returns the batch's id."""
+    batch.check_size(request_ids)
     batch_id = batch.batch_id(request_ids)
     _enqueue(ledger_url, BATCH_WORKFLOW, batch_id, list(request_ids))
     return batch_id

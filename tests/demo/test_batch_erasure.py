@@ -189,3 +189,23 @@ def test_a_failing_step_fails_every_request_of_the_batch_naming_it(
             assert failed.state is RequestState.failed
             assert "mentions" in (failed.reason or "")
     engine.dispose()
+
+
+def test_a_batch_too_large_is_refused_before_anything_starts(
+    policy: Policy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tutela.errors import RequestError
+    from tutela.requests import batch
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'product.sqlite3'}")
+    truth = seed(policy, engine, 4)
+    monkeypatch.setattr(batch, "MAX_BATCH", 2)
+    with _ledger(policy, tmp_path / "ledger.sqlite3", truth) as tutela:
+        runner = Runner(tutela, connections={"app": engine}, pseudonym_key=KEY)
+        requests = Requests(tutela)
+        people = [p for p in truth.persons if p.user_id is not None][:3]
+        ids = [requests.create("erasure", ("email", p.email), source="product").id for p in people]
+        with pytest.raises(RequestError, match="at most 2"):
+            run_batch(runner, ids)
+        assert {requests.get(i).state for i in ids} == {RequestState.approved}
+    engine.dispose()

@@ -22,6 +22,7 @@ from tutela.cli.options import (
 )
 from tutela.plan import plan_access, plan_erasure
 from tutela.requests import Request, Requests, RequestState, RequestType, Runner
+from tutela.requests.batch import MAX_BATCH
 
 __all__ = ["app", "worker"]
 
@@ -196,7 +197,11 @@ def run(
 @app.command("run-batch")
 def run_batch_command(
     limit: int = typer.Option(
-        1_000, "--limit", min=1, help="At most this many erasures in the batch (oldest due first)."
+        1_000,
+        "--limit",
+        min=1,
+        max=MAX_BATCH,
+        help="At most this many erasures in the batch (oldest due first).",
     ),
     now: bool = typer.Option(
         False, "--now", help="Run the batch in this process instead of queueing it."

@@ -31,7 +31,26 @@ from tutela.requests.model import RequestState, RequestType
 from tutela.requests.runner import Runner, shared_terms
 from tutela.requests.service import Request
 
-__all__ = ["batch_id", "end_batch", "erase_collection_batch", "prepare_batch", "run_batch"]
+MAX_BATCH = 2_000
+"""Requests in one batch at most: SQLite takes about 32,000 parameters a statement,
+and a selector names every identifier of the batch, some more than once."""
+
+__all__ = [
+    "MAX_BATCH",
+    "batch_id",
+    "check_size",
+    "erase_collection_batch",
+    "prepare_batch",
+    "run_batch",
+]
+
+
+def check_size(requests: Sequence[object]) -> None:
+    """Refuse a batch larger than :data:`MAX_BATCH`, before anything starts."""
+    if len(requests) > MAX_BATCH:
+        raise RequestError(
+            f"a batch holds at most {MAX_BATCH} requests ({len(requests)} given); split it"
+        )
 
 
 def prepare_batch(runner: Runner, requests: Sequence[Request]) -> dict[str, Any]:
@@ -41,6 +60,7 @@ def prepare_batch(runner: Runner, requests: Sequence[Request]) -> dict[str, Any]
     the union of their identifiers, the values of references across datasets, and
     whose each identifier is.
     """
+    check_size(requests)
     for request in requests:
         if request.type is not RequestType.erasure:
             raise RequestError(f"request {request.id} is {request.type.value}, not an erasure")
@@ -196,6 +216,7 @@ def run_batch(runner: Runner, request_ids: Sequence[str]) -> list[Request]:
     A step that fails fails every request of the batch, naming the step; the
     collections already done stay done, and each request can be run again.
     """
+    check_size(request_ids)
     requests = [runner.start(request_id) for request_id in request_ids]
     if not requests:
         return []
