@@ -209,3 +209,32 @@ def test_a_batch_too_large_is_refused_before_anything_starts(
             run_batch(runner, ids)
         assert {requests.get(i).state for i in ids} == {RequestState.approved}
     engine.dispose()
+
+
+def test_a_worker_resuming_a_batch_step_reflects_before_its_transaction(
+    policy: Policy, tmp_path: Path
+) -> None:
+    # A worker restarted after a crash skips the recorded preparation, so the first
+    # step it runs is the first to reflect the tables. On SQLite that must happen
+    # before the step's write transaction, or reflecting waits for that very lock.
+    from tutela.requests.batch import erase_collection_batch, prepare_batch
+
+    url = f"sqlite:///{tmp_path / 'product.sqlite3'}"
+    engine = create_engine(url)
+    truth = seed(policy, engine, 6)
+    engine.dispose()
+    with _ledger(policy, tmp_path / "ledger.sqlite3", truth) as tutela:
+        before = Runner(tutela, connections={"app": url}, pseudonym_key=KEY)
+        requests = Requests(tutela)
+        people = [p for p in truth.persons if p.user_id is not None][:3]
+        ids = [requests.create("erasure", ("email", p.email), source="product").id for p in people]
+        prepared = prepare_batch(before, [before.start(i) for i in ids])
+        after = Runner(tutela, connections={"app": url}, pseudonym_key=KEY)
+        reports = erase_collection_batch(after, ("app", "comments"), prepared)
+        expected = {p.email: len(p.rows.get("comments", [])) for p in people}
+        by_email = {
+            p.email: sum(reports[i][c] for c in ("rows_deleted", "rows_masked", "rows_kept"))
+            for p, i in zip(people, ids, strict=True)
+        }
+        assert by_email == expected
+        assert sum(expected.values()) > 0

@@ -210,6 +210,12 @@ def erase_batch(
     node = step.read.node
     table = connector.table(node[1])
     keys = [c.name for c in table.primary_key.columns]
+    # Every table the statements name is reflected now, before the transaction: on
+    # SQLite, reflecting takes a connection of its own, which would wait for the
+    # write lock this transaction holds (a worker resuming after a crash has
+    # reflected nothing yet).
+    owners_query(connector, node, keys or [c.name for c in table.columns], identities, external)
+    connector.selector(node, identities, external)
 
     def work(conn: Any) -> dict[str, CollectionReport]:
         reports = {
