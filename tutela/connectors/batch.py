@@ -35,6 +35,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.sql.elements import ColumnElement
 
 from tutela.connectors.sql import (
     SCRUB_BATCH,
@@ -210,19 +211,20 @@ def erase_batch(
     node = step.read.node
     table = connector.table(node[1])
     keys = [c.name for c in table.primary_key.columns]
-    # Every table the statements name is reflected now, before the transaction: on
-    # SQLite, reflecting takes a connection of its own, which would wait for the
-    # write lock this transaction holds (a worker resuming after a crash has
-    # reflected nothing yet).
-    owners_query(connector, node, keys or [c.name for c in table.columns], identities, external)
-    connector.selector(node, identities, external)
+    # The statements are built (and every table they name reflected) before the
+    # transaction: on SQLite, reflecting takes a connection of its own, which would
+    # wait for the write lock this transaction holds (a worker resuming after a
+    # crash has reflected nothing yet).
+    owned = owners_query(
+        connector, node, keys or [c.name for c in table.columns], identities, external
+    )
+    where = connector.selector(node, identities, external)
 
     def work(conn: Any) -> dict[str, CollectionReport]:
         reports = {
             p.label: CollectionReport(connector.dataset, node[1], step.action) for p in people
         }
-        selection = (identities, external)
-        _erase_in(conn, connector, step, table, keys, people, selection, owners, reports)
+        _erase_in(conn, connector, step, table, keys, people, (owned, where), owners, reports)
         return reports
 
     return connector.in_transaction(f"{connector.dataset}.{node[1]}", work)
@@ -235,16 +237,15 @@ def _erase_in(
     table: Table,
     keys: list[str],
     people: Sequence[BatchPerson],
-    selection: tuple[Identities, External],
+    statements: tuple[Select[Any] | None, ColumnElement[bool]],
     owners: Owners,
     reports: dict[str, CollectionReport],
 ) -> None:
     node = step.read.node
-    identities, external = selection
+    query, where = statements
     if step.scrub_fields and not keys:
         raise ConnectorError(f"{connector.dataset}.{table.name}: scrubbing needs a primary key")
     work = _Work()
-    query = owners_query(connector, node, keys or [c.name for c in table.columns], *selection)
     if query is not None:
         for row in conn.execute(query):
             key = tuple(row[: len(keys)])
@@ -252,12 +253,11 @@ def _erase_in(
     by_label = {p.label: p for p in people}
     if step.scrub_fields:
         if step.action != "delete":
-            _scrub_own(conn, connector, step, table, keys, by_label, selection, work)
+            _scrub_own(conn, step, table, keys, by_label, where, work)
         _scrub_others(conn, step, table, keys, people, work)
         _write_changes(conn, table, keys, step.scrub_fields, work.changes)
         for label, rows in work.scrubbed.items():
             reports[label].rows_scrubbed = len(rows)
-    where = connector.selector(node, identities, external)
     outcome = CollectionReport(connector.dataset, node[1], step.action)
     connector.apply_action(conn, step, table, where, outcome)
     fixed = {a.field for a in step.fields if a.strategy in ("null", "replace")}
@@ -278,16 +278,14 @@ def _erase_in(
 
 def _scrub_own(
     conn: Any,
-    connector: SqlConnector,
     step: ErasureStep,
     table: Table,
     keys: list[str],
     people: Mapping[str, BatchPerson],
-    selection: tuple[Identities, External],
+    where: ColumnElement[bool],
     work: _Work,
 ) -> None:
     """In rows that stay (masked or kept), each owner's name parts and ids too."""
-    where = connector.selector(step.read.node, *selection)
     fields = list(step.scrub_fields)
     query = select(*[table.c[k] for k in keys], *[table.c[f] for f in fields]).where(where)
     terms = {label: (*p.terms, *p.own_terms) for label, p in people.items()}
