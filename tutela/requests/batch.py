@@ -71,7 +71,7 @@ def prepare_batch(runner: Runner, requests: Sequence[Request]) -> dict[str, Any]
             kinds.setdefault(kind, {}).update(dict.fromkeys(values))
     union = {kind: list(values) for kind, values in kinds.items()}
     owners = owners_of([BatchPerson(label, found, ()) for label, found in identities.items()])
-    external = runner._external(union)
+    external = runner.external_values(union)
     _tag_external(runner, union, external, owners)
     names = _names(runner, union, external, owners)
     people = []
@@ -122,7 +122,7 @@ def _names(
     """Each person's names as their own rows hold them (fields of category user.name)."""
     names: dict[str, set[str]] = {}
     graph = runner.graph
-    for node in runner._sql_nodes(sorted(graph.seeds)):
+    for node in runner.sql_nodes(sorted(graph.seeds)):
         fields = [
             f.name
             for f in graph.collections[node].fields
@@ -156,7 +156,7 @@ def erase_collection_batch(
     ]
     external = {(tuple(n), f): v for n, f, v in prepared["external"]}
     try:
-        if runner._is_redis(node[0]):
+        if runner.is_redis(node[0]):
             # Keys are found per person (by pattern), so a batch gains nothing here.
             redis = runner.redis_connector(node[0])
             reports = {

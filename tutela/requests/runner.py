@@ -70,7 +70,7 @@ class Runner:
         for name, value in (connections or {}).items():
             if isinstance(value, redis.Redis):
                 self._redis[name] = value
-            elif isinstance(value, str) and self._is_redis(name):
+            elif isinstance(value, str) and self.is_redis(name):
                 self._redis[name] = redis.Redis.from_url(value)
             else:
                 self._engines[name] = open_engine(value) if isinstance(value, str) else value
@@ -100,18 +100,20 @@ class Runner:
             )
         return self._connectors[dataset]
 
-    def _sql_nodes(self, nodes: Sequence[Node]) -> list[Node]:
+    def sql_nodes(self, nodes: Sequence[Node]) -> list[Node]:
+        """Those of ``nodes`` that are collections of SQL datasets."""
         return [n for n in nodes if self.graph.datasets[n[0]].type == "sql"]
 
     # ------------------------------------------------------------ redis datasets
 
-    def _is_redis(self, dataset: str) -> bool:
+    def is_redis(self, dataset: str) -> bool:
+        """Whether ``dataset`` is a Redis dataset of the policy."""
         spec = self.graph.datasets.get(dataset)
         return spec is not None and spec.type == "redis"
 
     def redis_connector(self, dataset: str) -> RedisConnector:
         """The connector of a Redis dataset, opened from its environment variable."""
-        if not self._is_redis(dataset):
+        if not self.is_redis(dataset):
             raise ConnectorError(f"dataset {dataset!r} is not a Redis dataset")
         if dataset not in self._redis:
             spec = self.graph.datasets[dataset]
@@ -138,7 +140,7 @@ class Runner:
                 values.append(given[1])
         return found
 
-    def _external(self, identities: Identities) -> dict[tuple[Node, str], list[Any]]:
+    def external_values(self, identities: Identities) -> dict[tuple[Node, str], list[Any]]:
         """Values of references that cross from one dataset into another."""
         out: dict[tuple[Node, str], list[Any]] = {}
         for edge in self.graph.edges:
@@ -250,11 +252,11 @@ class Runner:
     def _access(self, request: Request, *, portable: bool) -> dict[str, Any]:
         identities = self.identities(request)
         plan = plan_access(self.tutela.policy, self.graph)
-        external = self._external(identities)
+        external = self.external_values(identities)
 
         def collections() -> Iterator[tuple[str, str, Any]]:
             for step in plan.steps:
-                if self._is_redis(step.node[0]):
+                if self.is_redis(step.node[0]):
                     redis_connector = self.redis_connector(step.node[0])
                     yield (
                         step.node[0],
@@ -262,7 +264,7 @@ class Runner:
                         lambda r=redis_connector, s=step: r.read(s, identities, external),
                     )
                     continue
-                if step.node not in self._sql_nodes([step.node]):
+                if step.node not in self.sql_nodes([step.node]):
                     continue
                 connector = self.connector(step.node[0])
                 yield (
@@ -273,7 +275,7 @@ class Runner:
 
         def mentions() -> Iterator[dict[str, Any]]:
             terms = shared_terms(identities, self._names(identities, external))
-            for node in self._sql_nodes(sorted(self.graph.collections)):
+            for node in self.sql_nodes(sorted(self.graph.collections)):
                 fields = [
                     f.name
                     for f in self.graph.collections[node].fields
@@ -315,14 +317,14 @@ class Runner:
         return [
             s.read.node
             for s in plan.steps
-            if s.read.node in self._sql_nodes([s.read.node]) or self._is_redis(s.read.node[0])
+            if s.read.node in self.sql_nodes([s.read.node]) or self.is_redis(s.read.node[0])
         ]
 
     def prepare_erasure(self, request: Request) -> dict[str, Any]:
         """Everything the collection steps need, computed before anything changes: the
         person's identifiers, cross-dataset keys, and the terms to scrub."""
         identities = self.identities(request)
-        external = self._external(identities)
+        external = self.external_values(identities)
         names = self._names(identities, external)
         terms = shared_terms(identities, names)
         own = sorted(
@@ -342,7 +344,7 @@ class Runner:
         step = next(s for s in plan.steps if s.read.node == tuple(node))
         external = {(tuple(n), f): v for n, f, v in prepared["external"]}
         connector: SqlConnector | RedisConnector
-        if self._is_redis(step.read.node[0]):
+        if self.is_redis(step.read.node[0]):
             connector = self.redis_connector(step.read.node[0])
         else:
             connector = self.connector(step.read.node[0])
@@ -388,7 +390,7 @@ class Runner:
         """The person's names as their own rows hold them (fields of category user.name)."""
         names: set[str] = set()
         reads = {r.node: r for r in plan_access(self.tutela.policy, self.graph).steps}
-        for node in self._sql_nodes(sorted(self.graph.seeds)):
+        for node in self.sql_nodes(sorted(self.graph.seeds)):
             collection = self.graph.collections[node]
             fields = [
                 f.name
@@ -407,7 +409,7 @@ class Runner:
 
     def _rectify(self, request: Request) -> dict[str, Any]:
         identities = self.identities(request)
-        external = self._external(identities)
+        external = self.external_values(identities)
         by_collection: dict[Node, dict[str, Any]] = {}
         for name, value in request.details["corrections"].items():
             dataset, collection, fld = find_field(self.tutela.policy, name)
