@@ -175,6 +175,8 @@ _FRAGMENTS = [
     *("ann", ".lee", "@", "example", ".com", ".co.uk", "fe80", "::", ":", "1", "db8", "é"),
     *("hunter2", "Sommar24!", "070", "-123 45 67", "NL91", " ABNA", "0417", "x", "Ž"),
     *("12. ", "března", "b?ezna", "?", " 1985", "€", "北京"),
+    *("_", "db", "secret", "API_KEY", "api key", "client secret", "PASSWORD", "LÖSENORD"),
+    *("Token", "auth-token", "passwd", "mdp"),
 ]
 
 

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from tutela.scrub.patterns import PATTERNS, Kind, Pattern
+from tutela.scrub.patterns import PATTERNS, SECRET_WORD_LEADS, Kind, Pattern
 
 __all__ = ["ENGINE", "Candidates", "available_engines", "scan"]
 
@@ -104,6 +104,26 @@ def _after_last_space(text: str, end: int, before: int) -> int:
     return max(0, text.rfind("\n", max(0, space - before), end - 1), space - before)
 
 
+_LEADS = tuple(lead.encode("latin-1") for lead in SECRET_WORD_LEADS)
+_UNDERSCORE = ord("_")
+
+
+def _secret_starts(data: bytes, window: int, end: int) -> list[int]:
+    # Where a secret after a context word can start: at a context word's literal
+    # start, or at a "_" before one. Looking for the few literals is far cheaper
+    # than trying the case-insensitive pattern (some twenty words) at every place.
+    lowered = data[window:end].lower()
+    found: set[int] = set()
+    for lead in _LEADS:
+        i = lowered.find(lead)
+        while i >= 0:
+            found.add(window + i)
+            if i and lowered[i - 1] == _UNDERSCORE:
+                found.add(window + i - 1)
+            i = lowered.find(lead, i + 1)
+    return sorted(found)
+
+
 # Where to look for the start of a match whose end Hyperscan reported without
 # start-of-match tracking. Tracking the start costs Hyperscan most on patterns
 # with an unbounded repeat before their anchor (the local part of an e-mail, hex
@@ -113,6 +133,10 @@ _WINDOW_START: dict[Kind, Callable[[str, int], int]] = {
     Kind.EMAIL: lambda text, end: _email_window(text, end),
     Kind.IPV6: lambda text, end: max(0, end - 64),
     Kind.SECRET_CONTEXT: lambda text, end: _after_last_space(text, end, 48),
+}
+# For some of those, the only places in the window where a match can start.
+_STARTS: dict[Kind, Callable[[bytes, int, int], list[int]]] = {
+    Kind.SECRET_CONTEXT: _secret_starts,
 }
 
 
@@ -160,6 +184,11 @@ class _HyperscanBackend:
         }
         self._special = tuple(sorted({*self._late_start, *self._confirm}))
         self._window_start = {pid: _WINDOW_START[patterns[pid].kind] for pid in self._late_start}
+        self._starts = {
+            pid: _STARTS[patterns[pid].kind]
+            for pid in self._late_start
+            if patterns[pid].kind in _STARTS
+        }
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._db.compile(
             expressions=[_latin1(e) for e in expressions],
@@ -224,9 +253,14 @@ class _HyperscanBackend:
         late = self._late_start.get(pid)
         if late is not None:
             window_start = self._window_start[pid]
+            starts = self._starts.get(pid)
             for _, negative_end in matches:
                 end = 1 - negative_end
-                start = _find_start(late, window_start(padded, end), padded, end)
+                window = window_start(padded, end)
+                if starts is None:
+                    start = _find_start(late, window, padded, end)
+                else:
+                    start = _first_start(late, starts(data, window, end), padded, end)
                 if start is not None:
                     out.append((start, negative_end))
             return
@@ -271,6 +305,24 @@ def _find_start(regex: re.Pattern[str], window_start: int, padded: str, end: int
     for m in regex.finditer(padded, window_start, end):
         if m.end() == end:
             return m.start()
+    return None
+
+
+def _first_start(regex: re.Pattern[str], starts: list[int], padded: str, end: int) -> int | None:
+    """:func:`_find_start`, trying only ``starts`` (ascending), where a match can start.
+
+    The matches are taken as ``finditer`` takes them: one ending elsewhere hides
+    the places inside it.
+    """
+    after = 0
+    for start in starts:
+        if start < after:
+            continue
+        m = regex.match(padded, start, end)
+        if m is not None:
+            if m.end() == end:
+                return start
+            after = m.end()
     return None
 
 

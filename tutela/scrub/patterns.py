@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-__all__ = ["PATTERNS", "Kind", "Pattern", "word_tree"]
+__all__ = ["PATTERNS", "SECRET_WORD_LEADS", "Kind", "Pattern", "word_tree"]
 
 
 class Kind(IntEnum):
@@ -111,6 +111,11 @@ _SECRET_WORDS = (
     "password|passwd|passwort|pwd|passcode|lösenord|losenord|wachtwoord|mot de passe|mdp"
     "|heslo|api[_ -]?key|secret|client[_ -]?secret|access[_ -]?token|auth[_ -]?token|token"
 )
+SECRET_WORD_LEADS: tuple[str, ...] = tuple(
+    sorted({w.split("[")[0] for w in _SECRET_WORDS.split("|")})
+)
+"""The literal start of each context word of a secret ("api" of "api[_ -]?key"), lower case:
+every match of the secret-after-a-word pattern starts at one, or at a "_" before one."""
 
 PATTERNS: tuple[Pattern, ...] = (
     Pattern(
