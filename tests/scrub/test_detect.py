@@ -54,6 +54,9 @@ E = EntityType
         ("en", "Authorization: Bearer abcdefghijklmnop1234", "abcdefghijklmnop1234", E.SECRET),
         ("fr", "mot de passe : S3cret!x", "S3cret!x", E.SECRET),  # after a French context word
         ("sv", 'lösenord="Hemligt123"', "Hemligt123", E.SECRET),  # quoted, after Swedish word
+        ("sv", "LÖSENORD: Sommar24!", "Sommar24!", E.SECRET),  # upper case beyond ASCII
+        ("fr", "NÉE LE 3 FÉVRIER 1985.", "3 FÉVRIER 1985", E.DATE_OF_BIRTH),  # the same, month
+        ("cs", "NAROZEN 12. BŘEZNA 1985", "12. BŘEZNA 1985", E.DATE_OF_BIRTH),
     ],
 )
 def test_finds(lang: str, text: str, value: str, entity_type: EntityType) -> None:
@@ -176,7 +179,7 @@ _FRAGMENTS = [
     *("hunter2", "Sommar24!", "070", "-123 45 67", "NL91", " ABNA", "0417", "x", "Ž"),
     *("12. ", "března", "b?ezna", "?", " 1985", "€", "北京"),
     *("_", "db", "secret", "API_KEY", "api key", "client secret", "PASSWORD", "LÖSENORD"),
-    *("Token", "auth-token", "passwd", "mdp"),
+    *("Token", "auth-token", "passwd", "mdp", "BŘEZNA", "FÉVRIER", "Décembre", "3 "),
 ]
 
 

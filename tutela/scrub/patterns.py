@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from itertools import product
 from typing import Any
 
 __all__ = ["PATTERNS", "SECRET_WORD_LEADS", "Kind", "Pattern", "word_tree"]
@@ -93,10 +94,27 @@ _MONTH_NAMES = {
     "cs": "ledna února unora března brezna dubna května kvetna června cervna července cervence"
     " srpna září zari října rijna listopadu prosince",
 }
+
+
+def _cased(word: str) -> list[str]:
+    """``word`` with its letters beyond ASCII in either case ("février", "fÉvrier").
+
+    Case-insensitive matching folds only ASCII letters in Hyperscan (on Latin-1
+    bytes) and in Python's ``re`` (with ``re.ASCII``), but every letter in RE2; the
+    other cases spelled out make all three find "3 FÉVRIER 1985".
+    """
+    choices = [
+        (ch, ch.upper()) if ch.islower() and not ch.isascii() and len(ch.upper()) == 1 else (ch,)
+        for ch in word
+    ]
+    return ["".join(letters) for letters in product(*choices)]
+
+
 # Longest first, so that the leftmost alternative is also the longest one and every
 # engine picks the same match.
 _MONTHS = sorted(
-    {m for names in _MONTH_NAMES.values() for m in names.split()}, key=lambda m: (-len(m), m)
+    {c for names in _MONTH_NAMES.values() for m in names.split() for c in _cased(m)},
+    key=lambda m: (-len(m), m),
 )
 # As a tree of letters: the same month names, which Python's ``re`` (the fallback,
 # and the check of Hyperscan's looser matches) tries one branch per letter.
@@ -108,14 +126,15 @@ _LONGEST_MONTH = max(len(m) for m in _MONTHS)
 _ANY_MONTH = rf"[A-Za-z\xc0-\xff?]{{{min(len(m) for m in _MONTHS)},{_LONGEST_MONTH}}}"
 
 _SECRET_WORDS = (
-    "password|passwd|passwort|pwd|passcode|lösenord|losenord|wachtwoord|mot de passe|mdp"
+    "password|passwd|passwort|pwd|passcode|lösenord|lÖsenord|losenord|wachtwoord|mot de passe|mdp"
     "|heslo|api[_ -]?key|secret|client[_ -]?secret|access[_ -]?token|auth[_ -]?token|token"
 )
 SECRET_WORD_LEADS: tuple[str, ...] = tuple(
     sorted({w.split("[")[0] for w in _SECRET_WORDS.split("|")})
 )
-"""The literal start of each context word of a secret ("api" of "api[_ -]?key"), lower case:
-every match of the secret-after-a-word pattern starts at one, or at a "_" before one."""
+"""The literal start of each context word of a secret ("api" of "api[_ -]?key"), in lower
+case but for the letters beyond ASCII (see :func:`_cased`): every match of the
+secret-after-a-word pattern starts at one, or at a "_" before one."""
 
 PATTERNS: tuple[Pattern, ...] = (
     Pattern(
