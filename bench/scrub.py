@@ -40,7 +40,7 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 
 from faker import Faker
 
-from tutela.scrub import ENGINE, detect, redact
+from tutela.scrub import COMPILED, ENGINE, detect, redact
 from tutela.scrub.validators import clear_caches
 
 HERE = Path(__file__).resolve().parent
@@ -143,7 +143,8 @@ def main(argv: list[str] | None = None) -> None:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
     docs = corpus(args.mb, args.density)
     size = _mb(docs)
-    print(json.dumps({"engine": ENGINE, "corpus_mb": round(size, 1), "density": args.density}))
+    header = {"engine": ENGINE, "compiled": COMPILED, "corpus_mb": round(size, 1)}
+    print(json.dumps({**header, "density": args.density}))
     pool = docs[:POOL_DOCS]
     clear_caches()
     cold_rate = _mb(pool) / _time(pool, lambda text, lang: detect(text, lang))

@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 import typer
 
 from tutela.errors import TutelaError
-from tutela.scrub import ENGINE, EntityType, Operator, make_operator
+from tutela.scrub import COMPILED, ENGINE, EntityType, Operator, make_operator
 from tutela.scrub.discovery import declared_fields, proposed_snippet, scan_database, undeclared
 from tutela.scrub.engine import available_engines
 from tutela.scrub.operators import DEFAULT_KEY_ENV, KEYED, secret_from_env
@@ -38,6 +38,7 @@ def _version(value: bool) -> None:
     if value:
         others = ", ".join(available_engines())
         typer.echo(f"regex engine: {ENGINE} (available here: {others})")
+        typer.echo(f"compiled: {'yes' if COMPILED else 'no (pure Python)'}")
         raise typer.Exit()
 
 

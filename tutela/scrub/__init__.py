@@ -13,6 +13,7 @@ The regex back-end used by the combined scan is in :data:`ENGINE`.
 
 from __future__ import annotations
 
+from tutela.scrub import detector as _detector
 from tutela.scrub.detector import DEFAULT_MIN_SCORE, Recognizer, detect, resolve
 from tutela.scrub.engine import ENGINE
 from tutela.scrub.entities import Entity, EntityType
@@ -30,7 +31,11 @@ from tutela.scrub.operators import (
 from tutela.scrub.people import KnownPeople, find_mentions
 from tutela.scrub.redaction import Operators, apply_operators, redact
 
+COMPILED: bool = not _detector.__file__.endswith(".py")
+"""Whether the scrubber's hot modules were compiled with mypyc (``TUTELA_COMPILE=1``)."""
+
 __all__ = [
+    "COMPILED",
     "DEFAULT_MIN_SCORE",
     "ENGINE",
     "OPERATORS",

@@ -49,7 +49,7 @@ class _Backend(Protocol):
 
 # Lone surrogates: what text decoded with ``surrogateescape`` holds for bytes that are
 # not UTF-8. RE2 works on UTF-8, which cannot encode them.
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _without_surrogates(text: str) -> str:
@@ -162,6 +162,7 @@ class _HyperscanBackend:
     """
 
     name = "hyperscan"
+    _hyperscan: Any  # the module, imported when the back-end is made
 
     def __init__(self, patterns: Sequence[Pattern]) -> None:
         import hyperscan
