@@ -29,7 +29,7 @@ if os.environ.get("TUTELA_COMPILE") == "1":
 
     # Not pyproject.toml's mypy settings: its pydantic plugin is not needed for these
     # modules, and the libraries they import may not be installed yet when this runs.
-    options = ["--config-file", os.devnull, "--ignore-missing-imports"]
+    options = ["--config-file", os.devnull, "--ignore-missing-imports", "--follow-imports=silent"]
     ext_modules = mypycify([*options, *COMPILED], opt_level="3", group_name="tutela_scrub")
 
 setup(ext_modules=ext_modules)
