@@ -58,13 +58,14 @@ def test_compiled_build_finds_the_same(tmp_path: Path, scrub_eval: ModuleType) -
         else:
             shutil.copy(source, tmp_path / name)
     env = {**os.environ, "TUTELA_COMPILE": "1"}
-    subprocess.run(
+    build = subprocess.run(
         [sys.executable, "setup.py", "-q", "build_ext", "--inplace"],
         cwd=tmp_path,
         env=env,
-        check=True,
         capture_output=True,
+        text=True,
     )
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     texts = _texts(scrub_eval)
     child = subprocess.run(
         [sys.executable, "-P", "-c", _CHILD],
