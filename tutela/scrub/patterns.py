@@ -125,9 +125,14 @@ _MONTH = "(?:" + word_tree(_MONTHS) + ")"
 _LONGEST_MONTH = max(len(m) for m in _MONTHS)
 _ANY_MONTH = rf"[A-Za-z\xc0-\xff?]{{{min(len(m) for m in _MONTHS)},{_LONGEST_MONTH}}}"
 
-_SECRET_WORDS = (
-    "password|passwd|passwort|pwd|passcode|lösenord|lÖsenord|losenord|wachtwoord|mot de passe|mdp"
-    "|heslo|api[_ -]?key|secret|client[_ -]?secret|access[_ -]?token|auth[_ -]?token|token"
+_SECRET_WORDS = "|".join(
+    cased
+    for word in (
+        *("password", "passwd", "passwort", "pwd", "passcode", "lösenord", "losenord"),
+        *("wachtwoord", "mot de passe", "mdp", "heslo", "api[_ -]?key", "secret"),
+        *("client[_ -]?secret", "access[_ -]?token", "auth[_ -]?token", "token"),
+    )
+    for cased in _cased(word)
 )
 SECRET_WORD_LEADS: tuple[str, ...] = tuple(
     sorted({w.split("[")[0] for w in _SECRET_WORDS.split("|")})
