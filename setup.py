@@ -14,7 +14,7 @@ import os
 from setuptools import setup
 
 # The per-candidate work of ``tutela.scrub.detect``; the modules it calls into.
-COMPILED = [
+HOT_MODULES = [
     "tutela/scrub/patterns.py",
     "tutela/scrub/validators.py",
     "tutela/scrub/context.py",
@@ -30,6 +30,6 @@ if os.environ.get("TUTELA_COMPILE") == "1":
     # Not pyproject.toml's mypy settings: its pydantic plugin is not needed for these
     # modules, and the libraries they import may not be installed yet when this runs.
     options = ["--config-file", os.devnull, "--ignore-missing-imports", "--follow-imports=silent"]
-    ext_modules = mypycify([*options, *COMPILED], opt_level="3", group_name="tutela_scrub")
+    ext_modules = mypycify([*options, *HOT_MODULES], opt_level="3", group_name="tutela_scrub")
 
 setup(ext_modules=ext_modules)
