@@ -1,19 +1,31 @@
-"""Build hook: with ``TUTELA_COMPILE=1``, the scrubber's hot modules are compiled.
+"""Build hook: the scrubber's hot modules are compiled with mypyc.
 
-``TUTELA_COMPILE=1 pip install --no-build-isolation .`` compiles the modules the
-scrubber spends its time in with mypyc (part of mypy, which must be installed, as
-must a C compiler). The compiled modules behave as the Python ones do, about a
-sixth faster; without the variable the package is pure Python. Everything else is
-configured in ``pyproject.toml``.
+A wheel (``pip install .``) gets the modules the scrubber spends its time in
+compiled with mypyc, which comes with mypy (a build requirement) and needs a C
+compiler. Without one, or when the compile fails, the wheel is pure Python and
+the build says why; ``tutela scrub --version`` tells which build runs. An editable
+install (``pip install -e .``) stays pure Python, because a compiled module would
+shadow its source and edits would not take effect.
+
+``TUTELA_COMPILE=1`` compiles in every case (also ``setup.py build_ext --inplace``)
+and makes a failed compile an error; ``TUTELA_COMPILE=0`` never compiles.
+Everything else is configured in ``pyproject.toml``.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
 
 from setuptools import setup
+from setuptools.command.build_ext import build_ext
 
 # The per-candidate work of ``tutela.scrub.detect``; the modules it calls into.
+# The public classes (entities, operators) stay Python, so that they keep their
+# docstrings and can be subclassed.
 HOT_MODULES = [
     "tutela/scrub/patterns.py",
     "tutela/scrub/validators.py",
@@ -23,13 +35,60 @@ HOT_MODULES = [
     "tutela/scrub/detector.py",
 ]
 
-ext_modules = []
-if os.environ.get("TUTELA_COMPILE") == "1":
-    from mypyc.build import mypycify
+MODE = os.environ.get("TUTELA_COMPILE", "").strip()
+# setuptools runs this file with the command it is building for in ``sys.argv``.
+EDITABLE = "editable_wheel" in sys.argv
 
+
+def _say(message: str) -> None:
+    print(f"tutela build: {message}", file=sys.stderr)
+
+
+class BuildExt(build_ext):
+    """``build_ext`` that falls back to pure Python, unless compiling was demanded."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as error:
+            if MODE == "1":
+                raise
+            # A half-built set would not import: the shims need the shared library.
+            for output in self.get_outputs():
+                Path(output).unlink(missing_ok=True)
+            _say(f"compiling failed ({error}); the scrubber is pure Python")
+
+
+def _extensions(config_dir: str) -> list[Any]:
+    if MODE == "0" or (EDITABLE and MODE != "1"):
+        return []
+    try:
+        from mypyc.build import mypycify
+    except ImportError:
+        if MODE == "1":
+            raise
+        _say("mypy is not installed; the scrubber is pure Python")
+        return []
     # Not pyproject.toml's mypy settings: its pydantic plugin is not needed for these
-    # modules, and the libraries they import may not be installed yet when this runs.
-    options = ["--config-file", os.devnull, "--ignore-missing-imports", "--follow-imports=silent"]
-    ext_modules = mypycify([*options, *HOT_MODULES], opt_level="3", group_name="tutela_scrub")
+    # modules, and the libraries they import may not be installed when this runs.
+    config = Path(config_dir, "mypy.ini")
+    config.write_text("[mypy]\n")
+    options = ["--config-file", str(config), "--ignore-missing-imports"]
+    try:
+        return list(
+            mypycify(
+                [*options, "--follow-imports=silent", *HOT_MODULES],
+                opt_level="3",
+                group_name="tutela_scrub",
+            )
+        )
+    except (Exception, SystemExit) as error:  # mypyc exits on a type error
+        if MODE == "1":
+            raise
+        _say(f"mypyc could not compile ({error!r}); the scrubber is pure Python")
+        return []
 
-setup(ext_modules=ext_modules)
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory() as config_dir:
+        setup(ext_modules=_extensions(config_dir), cmdclass={"build_ext": BuildExt})

@@ -34,8 +34,9 @@ def found(detect, texts):
 _CHILD = f"""
 import json, sys
 import tutela.scrub.detector as detector
-from tutela.scrub import detect
+from tutela.scrub import COMPILED, Recognizer, detect
 assert detector.__file__.endswith(".so"), detector.__file__
+assert COMPILED and Recognizer.__doc__
 {_FOUND}
 json.dump(found(detect, json.load(sys.stdin)), sys.stdout)
 """
@@ -50,21 +51,26 @@ def _texts(scrub_eval: ModuleType) -> list[tuple[str, str]]:
     return generated + handwritten + joined
 
 
-def test_compiled_build_finds_the_same(tmp_path: Path, scrub_eval: ModuleType) -> None:
+def _build(tree: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``setup.py build_ext --inplace`` in a copy of the sources at ``tree``."""
     for name in ("tutela", "setup.py", "pyproject.toml", "README.md", "LICENSE"):
         source = ROOT / name
         if source.is_dir():
-            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("*.so"))
+            shutil.copytree(source, tree / name, ignore=shutil.ignore_patterns("*.so"))
         else:
-            shutil.copy(source, tmp_path / name)
-    env = {**os.environ, "TUTELA_COMPILE": "1"}
-    build = subprocess.run(
+            shutil.copy(source, tree / name)
+    environ = {k: v for k, v in os.environ.items() if k != "TUTELA_COMPILE"}
+    return subprocess.run(
         [sys.executable, "setup.py", "-q", "build_ext", "--inplace"],
-        cwd=tmp_path,
-        env=env,
+        cwd=tree,
+        env={**environ, **env},
         capture_output=True,
         text=True,
     )
+
+
+def test_compiled_build_finds_the_same(tmp_path: Path, scrub_eval: ModuleType) -> None:
+    build = _build(tmp_path, TUTELA_COMPILE="1")
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     texts = _texts(scrub_eval)
     child = subprocess.run(
@@ -81,3 +87,10 @@ def test_compiled_build_finds_the_same(tmp_path: Path, scrub_eval: ModuleType) -
     here = scope["found"](detect, texts)
     assert sum(len(found) for found in here) > 1000
     assert compiled == here
+
+
+def test_without_a_compiler_the_build_is_pure_python(tmp_path: Path) -> None:
+    build = _build(tmp_path, CC="false")
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    assert "compiling failed" in build.stderr and "pure Python" in build.stderr
+    assert not list(tmp_path.rglob("*.so"))

@@ -32,7 +32,7 @@ from tutela.scrub.people import KnownPeople, find_mentions
 from tutela.scrub.redaction import Operators, apply_operators, redact
 
 COMPILED: bool = not _detector.__file__.endswith(".py")
-"""Whether the scrubber's hot modules were compiled with mypyc (``TUTELA_COMPILE=1``)."""
+"""Whether the scrubber's hot modules were compiled with mypyc (a wheel build, see ``setup.py``)."""
 
 __all__ = [
     "COMPILED",

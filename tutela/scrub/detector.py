@@ -13,10 +13,10 @@ from __future__ import annotations
 import sys
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from tutela.scrub import engine
-from tutela.scrub.entities import Entity, EntityType, entity_of
+from tutela.scrub.entities import Entity, EntityType, Recognizer, entity_of
 from tutela.scrub.patterns import Kind
 from tutela.scrub.people import KnownPeople
 from tutela.scrub.recognizers import RECOGNISERS, Ctx, Reading, regions_for, settle
@@ -46,16 +46,6 @@ _PRIORITY = {
         )
     )
 }
-
-
-class Recognizer(Protocol):
-    """A plug-in recogniser, such as a named-entity model an installation has.
-
-    It is called with the text and its language and returns entities with
-    character offsets; Tutela ships none and downloads none.
-    """
-
-    def __call__(self, text: str, lang: str | None) -> Iterable[Entity]: ...
 
 
 # Numbers come after the families that claim digits (see ``_CLAIMING`` and dates).

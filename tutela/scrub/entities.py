@@ -1,11 +1,14 @@
-"""What the detector finds: entity types and the matches it reports."""
+"""What the detector finds: entity types, the matches it reports, and the plug-ins
+that may report more."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
-__all__ = ["Entity", "EntityType"]
+__all__ = ["Entity", "EntityType", "Recognizer"]
 
 
 class EntityType(StrEnum):
@@ -51,6 +54,16 @@ class Entity:
             "end": self.end,
             "score": round(self.score, 3),
         }
+
+
+class Recognizer(Protocol):
+    """A plug-in recogniser, such as a named-entity model an installation has.
+
+    It is called with the text and its language and returns entities with
+    character offsets; Tutela ships none and downloads none.
+    """
+
+    def __call__(self, text: str, lang: str | None) -> Iterable[Entity]: ...
 
 
 _new = object.__new__
