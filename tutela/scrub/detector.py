@@ -62,7 +62,11 @@ _ORDER = (
 )
 
 # Families recognised before numbers whose confirmed matches claim their digits.
-_CLAIMING = frozenset({Kind.EMAIL, Kind.URL, Kind.IPV4, Kind.IPV6, Kind.CODE})
+_CLAIMING = frozenset({Kind.EMAIL, Kind.URL, Kind.CODE})
+# Families whose every reading claims its characters, whatever its score: a valid
+# date is a date and a valid dotted quad an address (or a version), even without
+# the context that makes it personal data; their digits are no phone number or id.
+_CLAIMING_ALL = frozenset({Kind.DATE, Kind.IPV4, Kind.IPV6})
 
 
 # Per family, in order: its index, its recogniser, and which of its readings claim
@@ -72,7 +76,7 @@ _STEPS = tuple(
     (
         int(kind),
         RECOGNISERS[kind],
-        _ALL if kind is Kind.DATE else _CONFIRMED if kind in _CLAIMING else _NONE,
+        _ALL if kind in _CLAIMING_ALL else _CONFIRMED if kind in _CLAIMING else _NONE,
     )
     for kind in _ORDER
 )
@@ -162,8 +166,6 @@ def detect(
                 continue
             found.extend(readings)
             if claims is _ALL:
-                # A valid date is a date, even without the context that makes it
-                # a birth date; its digits are no phone number or id.
                 claimed.extend([(r[1], r[2]) for r in readings])
             elif claims is _CONFIRMED:
                 claimed.extend([(r[1], r[2]) for r in readings if r[3] >= min_score])

@@ -91,7 +91,7 @@ PENDING_DATE: tuple[str, ...] = ("(birth words pending)",)
 # Readings of these types decide whether their characters are claimed from numbers
 # (detector), so their score is needed at once, unless it is on the same side of
 # the bar whatever the words (an IBAN's 0.95 has no lowering words).
-_CLAIMING_TYPES = frozenset({E.IP_ADDRESS, E.IBAN, E.VAT_ID})
+_CLAIMING_TYPES = frozenset({E.IBAN, E.VAT_ID})
 
 
 def _reading(
