@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from tutela.scrub import EntityType, detect
+from tutela.scrub import Entity, EntityType, detect, resolve
 from tutela.scrub.engine import available_engines, scanner
 from tutela.scrub.patterns import Kind
 
@@ -139,6 +141,36 @@ def test_plug_in_recognizer() -> None:
         return [Entity(E.PERSON, i, i + 3, 0.7, "plugin")] if i >= 0 else []
 
     assert [e.validator for e in detect("hi Ada", recognizers=[names])] == ["plugin"]
+
+
+def _resolved_one_by_one(entities: list[Entity]) -> list[Entity]:
+    # The rule, spelled out: best first (score, then length, then the type's rank);
+    # each one kept unless it overlaps one kept before; then in text order.
+    priority = [E.PERSON, E.SECRET, E.IBAN, E.PAYMENT_CARD, E.NATIONAL_ID, E.EMAIL, E.VAT_ID]
+    priority += [E.ORG_ID, E.PHONE, E.IP_ADDRESS, E.DATE_OF_BIRTH, E.URL]
+    best_first = sorted(entities, key=lambda e: (-e.score, e.start - e.end, priority.index(e.type)))
+    kept: list[Entity] = []
+    for e in best_first:
+        if all(e.end <= k.start or k.end <= e.start for k in kept):
+            kept.append(e)
+    return sorted(kept, key=lambda e: e.start)
+
+
+_ENTITIES = st.lists(
+    st.builds(
+        lambda t, start, size, score: Entity(t, start, start + size, score, "test"),
+        st.sampled_from(list(E)),
+        st.integers(0, 60),
+        st.integers(1, 12),
+        st.sampled_from([0.3, 0.5, 0.8, 0.95]),
+    ),
+    max_size=8,
+)
+
+
+@given(_ENTITIES)
+def test_resolve_keeps_the_best_of_overlapping_entities(entities: list[Entity]) -> None:
+    assert resolve(entities) == _resolved_one_by_one(entities)
 
 
 CORPUS = (

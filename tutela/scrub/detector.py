@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable, Sequence
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from tutela.scrub import engine
@@ -93,12 +94,22 @@ def _rank(reading: tuple[Any, ...]) -> tuple[float, int, int]:
 
 
 _R = TypeVar("_R", bound=tuple[Any, ...])
+_START = itemgetter(1)
 
 
 def _resolve(readings: list[_R]) -> list[_R]:
     """Non-overlapping readings, preferring higher score, then longer, then more specific."""
     if len(readings) < 2:
         return readings
+    # Mostly no two readings overlap, and all are kept, in text order.
+    in_order = sorted(readings, key=_START)
+    last_end = -1
+    for reading in in_order:
+        if reading[1] < last_end:
+            break
+        last_end = reading[2]
+    else:
+        return in_order
     readings.sort(key=_rank)
     starts: list[int] = []
     ends: list[int] = []
