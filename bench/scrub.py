@@ -19,7 +19,11 @@ recognisers only (e-mail, card, IBAN, IP, URL, date), no NLP model, on a prefix
 of the same corpus (``--presidio-mb``) because it is much slower. Times are the
 process's CPU time on one pinned core.
 
-    python bench/scrub.py [--mb 50] [--density 0.1] [--presidio-mb 2]
+    python -P bench/scrub.py [--mb 50] [--density 0.1] [--presidio-mb 2]
+
+The header record says which regex engine ran and whether the hot modules were
+compiled: a wheel install is compiled where a C compiler is present, an editable
+one is pure Python (see the README's Benchmarks section).
 """
 
 from __future__ import annotations
