@@ -21,7 +21,7 @@ process's CPU time on one pinned core.
 
     python -P bench/scrub.py [--mb 50] [--density 0.1] [--presidio-mb 2]
 
-The header record says which regex engine ran and whether the hot modules were
+The first records say which regex engine ran and whether the hot modules were
 compiled: a wheel install is compiled where a C compiler is present, an editable
 one is pure Python (see the README's Benchmarks section).
 """
@@ -132,8 +132,10 @@ def _presidio_mb_per_s(docs: list[tuple[str, str]]) -> float | None:
     return _mb(docs) / _time(docs, analyse)
 
 
-def _record(name: str, value: float, unit: str) -> None:
-    print(json.dumps({"name": name, "value": round(value, 2), "unit": unit, "cores": 1}))
+def _record(name: str, value: float | str | bool, unit: str) -> None:
+    if isinstance(value, float):
+        value = round(value, 2)
+    print(json.dumps({"name": name, "value": value, "unit": unit, "cores": 1}))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -147,13 +149,11 @@ def main(argv: list[str] | None = None) -> None:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
     docs = corpus(args.mb, args.density)
     size = _mb(docs)
-    header = {
-        "engine": ENGINE,
-        "compiled": COMPILED,
-        "corpus_mb": round(size, 1),
-        "density": args.density,
-    }
-    print(json.dumps(header))
+    # What was measured, as records of the same shape as the figures.
+    _record("regex_engine", ENGINE, "name")
+    _record("compiled", COMPILED, "yes/no")
+    _record("corpus_mb", size, "MB")
+    _record("density", args.density, "share of sentences")
     pool = docs[:POOL_DOCS]
     clear_caches()
     cold_rate = _mb(pool) / _time(pool, lambda text, lang: detect(text, lang))
