@@ -7,8 +7,8 @@ the build says why; ``tutela scrub --version`` tells which build runs. An editab
 install (``pip install -e .``) stays pure Python, because a compiled module would
 shadow its source and edits would not take effect.
 
-``TUTELA_COMPILE=1`` compiles in every case (also ``setup.py build_ext --inplace``)
-and makes a failed compile an error; ``TUTELA_COMPILE=0`` never compiles.
+``TUTELA_COMPILE=1`` makes a failed compile an error (``setup.py build_ext
+--inplace`` compiles in place, as the tests do); ``TUTELA_COMPILE=0`` never compiles.
 Everything else is configured in ``pyproject.toml``.
 """
 
@@ -36,8 +36,12 @@ HOT_MODULES = [
 ]
 
 MODE = os.environ.get("TUTELA_COMPILE", "").strip()
-# setuptools runs this file with the command it is building for in ``sys.argv``.
-EDITABLE = "editable_wheel" in sys.argv
+# setuptools runs this file with the command it is building for in ``sys.argv``. mypyc
+# does its work when it is called, so only commands that build code call it, not
+# those that only read the metadata (``egg_info``, ``dist_info``) or build an
+# editable install (``editable_wheel``).
+BUILDS = {"bdist_wheel", "build", "build_ext", "install", "bdist_egg"}
+BUILDING = not BUILDS.isdisjoint(sys.argv[1:])
 
 
 def _say(message: str) -> None:
@@ -60,7 +64,7 @@ class BuildExt(build_ext):
 
 
 def _extensions(config_dir: str) -> list[Any]:
-    if MODE == "0" or (EDITABLE and MODE != "1"):
+    if MODE == "0" or not BUILDING:
         return []
     try:
         from mypyc.build import mypycify
