@@ -35,6 +35,14 @@ def serve(
         help="Run queued requests in this process too (default: yes on SQLite, where one "
         "process is the whole installation; on PostgreSQL run `tutela worker` instead).",
     ),
+    forwarded_allow_ips: str = typer.Option(
+        "127.0.0.1,::1",
+        "--forwarded-allow-ips",
+        envvar="FORWARDED_ALLOW_IPS",
+        help="The reverse proxies (comma-separated addresses or networks, '*' for any) "
+        "whose X-Forwarded-For is believed, so that rate limits and records see the "
+        "visitor's address, not the proxy's.",
+    ),
 ) -> None:
     """Serve the HTTP API and print the address of its documentation.
 
@@ -65,6 +73,14 @@ def serve(
     typer.echo(f"API docs: http://{shown}:{port}/docs")
     try:
         # No access log: request lines can carry identifiers (an email in a query).
-        uvicorn.run(web, host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(
+            web,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=False,
+            proxy_headers=True,
+            forwarded_allow_ips=forwarded_allow_ips,
+        )
     finally:
         tutela.close()
