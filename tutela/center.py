@@ -5,6 +5,7 @@ functions; every rule of the privacy center lives here:
 
 - :func:`what_we_hold`: "what we hold and why", from the policy, the taxonomy
   and the person's state (a pure function);
+- :func:`announcement`: the material change of the policy every page announces;
 - :func:`consent_choices`, :func:`objection_choices`, :func:`marketing_channels`
   and :func:`choice_history`: the switches a person has and what they did;
 - :class:`SignInCodes`: one-time sign-in codes, kept only as keyed hashes, with
@@ -30,7 +31,9 @@ from tutela.policy.model import Contact, Policy, Purpose
 from tutela.policy.taxonomy import Taxonomy
 
 __all__ = [
+    "ANNOUNCED_FOR",
     "CONSENT_BASES",
+    "Announcement",
     "ChoiceEvent",
     "ConsentChoice",
     "HeldPurpose",
@@ -38,6 +41,7 @@ __all__ = [
     "HeldRetention",
     "Holdings",
     "ObjectionChoice",
+    "announcement",
     "choice_history",
     "consent_choices",
     "correctable_fields",
@@ -191,6 +195,44 @@ def what_we_hold(policy: Policy, taxonomy: Taxonomy, state: SubjectState | None)
         portability=tuple(_term(taxonomy, "data_category", c) for c in policy.rights.portability),
         complaint_authority=policy.rights.complaint_authority,
         known=state is not None,
+    )
+
+
+# ---------------------------------------------------------------- material changes
+
+ANNOUNCED_FOR = dt.timedelta(days=90)
+"""How long after a material version takes effect the privacy center announces it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """A material change of the policy, announced at the top of every page."""
+
+    version: str
+    effective: dt.date
+    summary: str
+    previous: str | None
+    """The version before it, for the archive to compare with; ``None`` if it is the first."""
+    upcoming: bool
+    """It takes effect after today: people are told before."""
+
+
+def announcement(policy: Policy, today: dt.date) -> Announcement | None:
+    """The material version to announce on ``today``: the next one yet to take effect,
+    else the newest one that took effect less than :data:`ANNOUNCED_FOR` ago."""
+    ordered = sorted(policy.versions, key=lambda v: (v.effective, v.id))
+    upcoming = [v for v in ordered if v.material and v.effective > today]
+    recent = [v for v in ordered if v.material and today - ANNOUNCED_FOR < v.effective <= today]
+    chosen = upcoming[0] if upcoming else (recent[-1] if recent else None)
+    if chosen is None:
+        return None
+    index = ordered.index(chosen)
+    return Announcement(
+        version=chosen.id,
+        effective=chosen.effective,
+        summary=chosen.summary,
+        previous=ordered[index - 1].id if index else None,
+        upcoming=chosen.effective > today,
     )
 
 

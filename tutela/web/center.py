@@ -7,6 +7,7 @@ forms swap the page body in place.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tutela.api.settings import ApiSettings
 from tutela.center import (
+    announcement,
     choice_history,
     consent_choices,
     correctable_fields,
@@ -174,6 +176,7 @@ def _render(
         session=session,
         organisation=ctx.tutela.policy.organisation.name,
         path=request.url.path,
+        announcement=announcement(ctx.tutela.policy, dt.date.today()),
         **values,
     )
     return _finish(ctx, HTMLResponse(page, status_code=status), session)
