@@ -92,6 +92,8 @@ class HeldRecipient:
     countries: tuple[Term, ...]
     transfer_mechanisms: tuple[Term, ...]
     purposes: tuple[str, ...]
+    sets_identifiers: bool = False
+    """It sets cookies or device identifiers that outlive the session."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +172,7 @@ def what_we_hold(policy: Policy, taxonomy: Taxonomy, state: SubjectState | None)
             countries=tuple(_country(taxonomy, c) for c in r.countries),
             transfer_mechanisms=tuple(_mechanism(taxonomy, m) for m in r.transfer_mechanisms),
             purposes=r.purposes,
+            sets_identifiers=r.sets_persistent_identifiers,
         )
         for r in policy.recipients
     )

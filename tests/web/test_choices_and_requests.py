@@ -6,13 +6,16 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from pathlib import Path
 
+import yaml
 from fastapi.testclient import TestClient
 
 from tests.requests.conftest import Inbox
-from tests.web.conftest import ANNA, BERIT, csrf_of, sign_in
+from tests.web.conftest import ANNA, BERIT, center_app, center_policy, csrf_of, sign_in
 from tutela import Tutela
 from tutela.center import what_we_hold
+from tutela.policy import loads
 
 
 def _switch(client: TestClient, kind: str, name: str, on: bool) -> str:
@@ -68,7 +71,32 @@ def test_what_we_hold_is_the_policy(tutela: Tutela) -> None:
     assert holdings.purposes[0].legal_basis == "contract"
     assert holdings.purposes[1].consented is False
     assert holdings.recipients[0].countries[0].name == "Sweden"
+    assert not holdings.recipients[0].sets_identifiers
     assert holdings.known
+
+
+def test_the_overview_names_recipients_that_set_identifiers(tmp_path: Path, env: Inbox) -> None:
+    data = center_policy().model_dump(mode="json", exclude_none=True)
+    data["recipients"].append(
+        {
+            "name": "Pixel Partner",
+            "role": "advertiser",
+            "countries": ["SE"],
+            "purposes": ["product_research"],
+            "sets_persistent_identifiers": True,
+        }
+    )
+    policy = loads(yaml.safe_dump(data, sort_keys=False), "policy.yaml")
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    with Tutela.open(policy=policy, database=url, upgrade=True) as tutela:
+        tutela.ledger.create_subject([("email", ANNA)])
+        with TestClient(center_app(tutela), base_url="https://testserver") as client:
+            sign_in(client, env)
+            page = client.get("/privacy/").text
+    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</th>", page)
+    marked = [row for row in rows if "identifiers on your device" in row]
+    assert len(marked) == 1 and marked[0].startswith("Pixel Partner")
+    assert any(row.startswith("Hosting AB") for row in rows)
 
 
 def test_download_my_data(client: TestClient, env: Inbox) -> None:
