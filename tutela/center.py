@@ -104,6 +104,10 @@ class HeldRetention:
     trigger: str
     duration: str | None
     action: str
+    criteria: str | None = None
+    """How the period is decided, where the policy says."""
+    collection: str | None = None
+    """``dataset.collection`` for a rule on a collection rather than on categories."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +186,8 @@ def what_we_hold(policy: Policy, taxonomy: Taxonomy, state: SubjectState | None)
             trigger=rule.trigger.value,
             duration=rule.duration,
             action=rule.action.value,
+            criteria=rule.criteria,
+            collection=f"{rule.dataset}.{rule.collection}" if rule.collection else None,
         )
         for rule in policy.retention
     )

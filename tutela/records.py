@@ -91,13 +91,7 @@ def _contact(contact: Contact | None) -> str:
         return ""
     parts = [contact.name, contact.email, contact.phone, contact.url]
     if contact.address is not None:
-        address = contact.address
-        parts.append(
-            address.text
-            or ", ".join(
-                p for p in (address.street, address.postal_code, address.city, address.country) if p
-            )
-        )
+        parts.append(contact.address.one_line())
     return "; ".join(p for p in parts if p)
 
 
@@ -125,6 +119,21 @@ def _retention(rule: RetentionRule) -> str:
     if rule.legal_hold is not None:
         text += f" (kept {rule.legal_hold.duration} under {rule.legal_hold.law})"
     return text
+
+
+def _covered(rule: RetentionRule, policy: Policy) -> tuple[str, ...]:
+    """The categories a retention rule covers: its own, or its collection's fields'."""
+    if rule.categories:
+        return rule.categories
+    return tuple(
+        category
+        for dataset in policy.datasets
+        if dataset.name == rule.dataset
+        for collection in dataset.collections
+        if collection.name == rule.collection
+        for field in collection.fields
+        for category in field.categories
+    )
 
 
 def _row(
@@ -155,7 +164,7 @@ def _row(
         erasure_time_limits=tuple(
             _retention(rule)
             for rule in policy.retention
-            if rule.categories and _overlaps(purpose.categories, rule.categories)
+            if _overlaps(purpose.categories, _covered(rule, policy))
         ),
         security_measures=tuple(policy.security_measures),
     )

@@ -190,6 +190,13 @@ class Address(_Frozen):
     country: CountryCode | None = None
     text: str | None = Field(None, description="The whole address as one line, when not split.")
 
+    def one_line(self) -> str:
+        """The address on one line: its ``text``, else street, postal code and city, country."""
+        if self.text:
+            return self.text
+        town = " ".join(p for p in (self.postal_code, self.city) if p)
+        return ", ".join(p for p in (self.street, town, self.country) if p)
+
 
 class Contact(_Frozen):
     """Who to write to: a person or role with email, postal address, phone or web form."""

@@ -308,6 +308,12 @@ def render_index(
                     held.update(f.categories)
 
     def name_of(kind: str, key: str) -> str:
+        if kind == "country":
+            country = taxonomy.countries.get(key)
+            return country.name if country else key
+        if kind == "transfer_mechanism":
+            mechanism = taxonomy.transfer_mechanisms.get(key)
+            return mechanism.name if mechanism else key
         term = taxonomy.get(kind, key)  # type: ignore[arg-type]
         return term.name if term else key
 
