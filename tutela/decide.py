@@ -190,8 +190,9 @@ def _age_on(birth: dt.date, today: dt.date) -> int:
 
 
 def is_restriction_exempt(purpose: Purpose) -> bool:
-    """Purposes Art. 18(2) still allows under restriction: storage, legal claims and
-    legal obligations (consent is checked separately)."""
+    """Purposes Art. 18(2) still allows under restriction: storage, legal claims, legal
+    obligations, and vital interests (protecting another person; consent is checked
+    separately)."""
     if purpose.legal_basis in ("legal_obligation", "vital_interest"):
         return True
     use = purpose.data_use or ""
