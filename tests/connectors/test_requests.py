@@ -246,3 +246,33 @@ def test_erasure_through_the_administrator(tmp_path: Path) -> None:
         # Someone in no organisation has no administrator to wait for.
         solo = requests.create("erasure", ("email", "solo@example.se"), source="product")
         assert solo.state is RequestState.approved
+        # A copy of the data goes straight to the person: the policy routes only erasure.
+        copy = requests.create("access", ("email", "m@acme.example"), source="product")
+        assert copy.state is RequestState.approved
+
+
+def test_access_through_the_administrator(tmp_path: Path) -> None:
+    """Where the policy routes access through the administrator (Kitameraki's "administrator
+    first"), a member's copy of the data, access or portability, waits for the
+    organisation's administrator; someone in no organisation gets it at once."""
+    data = shop_policy().model_dump(mode="json", exclude_none=True)
+    data["rights"]["access"] = "via_administrator"
+    policy = Policy.model_validate(data)
+    with Tutela.open(
+        policy=policy, database=f"sqlite:///{tmp_path / 'l.sqlite3'}", upgrade=True
+    ) as tutela:
+        org = tutela.ledger.create_organisation("Acme")
+        tutela.ledger.create_subject([("email", "m@acme.example")], organisation=org)
+        tutela.ledger.create_subject([("email", "solo@example.se")])
+        requests = Requests(tutela)
+        for kind in ("access", "portability"):
+            member = requests.create(kind, ("email", "m@acme.example"), source="product")
+            assert member.state is RequestState.awaiting_administrator, kind
+            assert member.id in [r.id for r in requests.list(organisation=org)]
+            solo = requests.create(kind, ("email", "solo@example.se"), source="product")
+            assert solo.state is RequestState.approved, kind
+        approved = requests.approve(member.id, actor="admin@acme.example")
+        assert approved.state is RequestState.approved
+        # Erasure follows its own route (on request here), so it does not wait.
+        erasure = requests.create("erasure", ("email", "m@acme.example"), source="product")
+        assert erasure.state is RequestState.approved

@@ -562,7 +562,9 @@ class Rights(_Frozen):
     """The rights the notice grants and how they are exercised."""
 
     access: ErasureRoute = Field(
-        ErasureRoute.on_request, description="How a person gets a copy: self service or on request."
+        ErasureRoute.on_request,
+        description="How a person gets a copy: self service, via their organisation's "
+        "administrator, or on request.",
     )
     erasure: ErasureRoute = ErasureRoute.on_request
     portability: tuple[TaxonomyKey, ...] = Field(

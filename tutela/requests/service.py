@@ -166,9 +166,16 @@ class Requests:
     def _needs_administrator(self, kind: RequestType, subject: Any) -> bool:
         if subject is None or subject.organisation_id is None:
             return False
-        if kind is RequestType.erasure and (
-            self.tutela.policy.rights.erasure is ErasureRoute.via_administrator
-        ):
+        rights = self.tutela.policy.rights
+        # Where the policy routes a right through the administrator (Kitameraki), every
+        # member's request of that kind waits, managed account or not; a copy of the
+        # data (access or portability) follows ``rights.access``.
+        routes = {
+            RequestType.erasure: rights.erasure,
+            RequestType.access: rights.access,
+            RequestType.portability: rights.access,
+        }
+        if routes.get(kind) is ErasureRoute.via_administrator:
             return True
         changes = (RequestType.erasure, RequestType.rectification, RequestType.restriction)
         return bool(subject.managed) and kind in changes
