@@ -7,9 +7,9 @@ state from the events alone; the tests hold the two to each other.
 
 :class:`Ledger` joins the parts, each in its own module: the events and shared
 lookups (:mod:`~tutela.ledger.base`), subjects and identities
-(:mod:`~tutela.ledger.subjects`), choices (:mod:`~tutela.ledger.choices`) and
-organisations (:mod:`~tutela.ledger.organisations`); reading state, history and
-the audit chain are here.
+(:mod:`~tutela.ledger.subjects`), choices (:mod:`~tutela.ledger.choices`),
+organisations (:mod:`~tutela.ledger.organisations`) and notices sent
+(:mod:`~tutela.ledger.notices`); reading state, history and the audit chain are here.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from tutela.ledger.chain import Broken, verify_stream
 from tutela.ledger.choices import Choices, ConsentEntry
 from tutela.ledger.database import read, retrying
 from tutela.ledger.identities import normalise
+from tutela.ledger.notices import Notices
 from tutela.ledger.organisations import Organisations
 
 __all__ = ["CHANNELS", "SOURCES", "ConsentEntry", "EventRecord", "Ledger", "new_public_id"]
@@ -83,7 +84,7 @@ _BY_IDENTITY = (
 )
 
 
-class Ledger(Choices, Organisations):
+class Ledger(Choices, Organisations, Notices):
     """The engine's own database of people, their choices and what happened to them."""
 
     def state(self, public_id: str) -> SubjectState:
