@@ -33,7 +33,7 @@ from tests.demo.test_james_pro import (
 from tutela import Tutela
 from tutela.connectors.schema import dataset_metadata
 from tutela.demo import GroundTruth, Person, seed
-from tutela.demo.seed import fold
+from tutela.demo.truth import fold
 from tutela.policy import Policy, loads
 from tutela.requests import Requests, RequestState, Runner
 from tutela.requests.batch import run_batch

@@ -25,7 +25,7 @@ from tests.connectors.conftest import product_url  # noqa: F401 - the fixture
 from tutela import Tutela
 from tutela.connectors.schema import dataset_metadata
 from tutela.demo import GroundTruth, Person, seed
-from tutela.demo.seed import fold
+from tutela.demo.truth import fold
 from tutela.policy import Policy, loads
 from tutela.requests import Requests, RequestState, Runner
 
