@@ -57,9 +57,10 @@ def _register() -> None:
     app.add_typer(requests.app, name="requests")
     app.command("worker")(requests.worker)
 
-    from tutela.cli import demo
+    from tutela.cli import demo, retention
 
     app.add_typer(demo.app, name="demo")
+    app.add_typer(retention.app, name="retention")
 
 
 _register()

@@ -212,6 +212,14 @@ class Ledger(Choices, Organisations, Notices):
 
     # ------------------------------------------------------------ staff
 
+    def record_sweep(self, payload: Mapping[str, Any]) -> int:
+        """Record a step of a retention sweep (the ``retention`` stream): where, how many
+        rows, which fields and rules; never a value."""
+        return retrying(
+            self.engine,
+            lambda conn: self._append(conn, "retention", "retention.swept", payload),
+        )
+
     def record_view(self, staff: str, subject: str, what: str) -> int:
         """Record that a member of staff saw a subject's personal data (the
         ``staff-views`` stream): who looked, at whom, at what."""

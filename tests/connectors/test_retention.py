@@ -1,0 +1,172 @@
+"""Retention sweeps carried out on SQLite, PostgreSQL and MariaDB: rows past their period go
+or lose the fields it covers, the rest stay, a dry run changes nothing, a second sweep
+finds nothing, and the ledger records each step without a value."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import Engine, create_engine, insert, select
+from typer.testing import CliRunner
+
+from tests.conftest import base_policy
+from tests.test_retention_plan import SHOP_COLLECTIONS, SHOP_RETENTION
+from tutela import Tutela
+from tutela.cli import app
+from tutela.connectors.schema import dataset_metadata
+from tutela.errors import ConnectorError
+from tutela.ledger import tables as t
+from tutela.retention import sweep
+
+NOW = dt.datetime(2026, 3, 31, 12, 0, tzinfo=dt.UTC)
+OLD = dt.datetime(2018, 1, 1)  # past every period
+RECENT = dt.datetime(2026, 3, 1)  # within every period
+
+
+def _policy_file(tmp_path: Path) -> Path:
+    data = base_policy()
+    data["retention"].extend(SHOP_RETENTION)
+    data["datasets"][0]["collections"].extend(SHOP_COLLECTIONS)
+    path = tmp_path / "shop.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def shop(tmp_path: Path, product_url: str) -> Iterator[tuple[Tutela, Engine]]:
+    """The shop's tables, each with an old and a recent row, and a Tutela on its policy."""
+    path = _policy_file(tmp_path)
+    ledger = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    with Tutela.open(path, ledger, upgrade=True) as tutela:
+        tables = dataset_metadata(tutela.policy.datasets[0])
+        engine = create_engine(product_url)
+        tables.create_all(engine)
+        rows: dict[str, list[dict[str, Any]]] = {
+            "users": [{"id": 1, "email": "anna@exempel.se", "display_name": "Anna"}],
+            "web_hits": [
+                {"id": 1, "cookie": "c-old", "ip": "10.0.0.1", "seen_at": OLD},
+                {"id": 2, "cookie": "c-new", "ip": "10.0.0.2", "seen_at": RECENT},
+            ],
+            "visits": [
+                {"id": i, "user_id": 1, "visitor_name": "Anna", "ip": f"10.0.0.{i}", "seen_at": at}
+                for i, at in ((1, OLD), (2, RECENT))
+            ],
+            "invoices": [
+                {"id": 1, "user_id": 1, "billing_name": "Anna", "amount": 100, "issued_at": OLD},
+                {"id": 2, "user_id": 1, "billing_name": "Anna", "amount": 200, "issued_at": RECENT},
+            ],
+            "newsletter": [
+                {"id": 1, "address": "anna@exempel.se", "topics": "news", "last_opened_at": OLD},
+                {"id": 2, "address": "bo@exempel.se", "topics": "deals", "last_opened_at": RECENT},
+            ],
+        }  # fmt: skip
+        with engine.begin() as conn:
+            for name, values in rows.items():
+                conn.execute(insert(tables.tables[name]), values)
+        try:
+            yield tutela, engine
+        finally:
+            tables.drop_all(engine)
+            engine.dispose()
+
+
+def _rows(engine: Engine, tutela: Tutela, name: str) -> list[tuple[Any, ...]]:
+    table = dataset_metadata(tutela.policy.datasets[0]).tables[name]
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(table).order_by(table.c.id))]
+
+
+def test_a_sweep_deletes_and_clears_what_has_expired(shop: tuple[Tutela, Engine]) -> None:
+    tutela, engine = shop
+    before = {name: _rows(engine, tutela, name) for name in ("web_hits", "visits", "invoices")}
+    _, dry = sweep(tutela, now=NOW, dry_run=True, connections={"app": engine})
+    assert {r.step.collection: r.rows for r in dry} == {
+        "web_hits": 1,
+        "visits": 1,
+        "invoices": 1,
+        "newsletter": 1,
+    }
+    assert {name: _rows(engine, tutela, name) for name in before} == before  # nothing changed
+
+    _, done = sweep(tutela, now=NOW, connections={"app": engine})
+    assert {r.step.collection: r.rows for r in done} == {
+        "web_hits": 1,
+        "visits": 1,
+        "invoices": 1,
+        "newsletter": 1,
+    }
+    assert [r[0] for r in _rows(engine, tutela, "web_hits")] == [2]
+    assert [r[0] for r in _rows(engine, tutela, "invoices")] == [2]
+    visits = _rows(engine, tutela, "visits")
+    assert [(r[0], r[2], r[3]) for r in visits] == [(1, "Anna", "0.0.0.0"), (2, "Anna", "10.0.0.2")]
+    newsletter = _rows(engine, tutela, "newsletter")
+    assert [(r[1], r[2]) for r in newsletter] == [
+        ("anna@exempel.se", None),
+        ("bo@exempel.se", "deals"),
+    ]
+
+    # Nothing is left to sweep at the same moment; later, the recent rows' turn comes.
+    _, again = sweep(tutela, now=NOW, connections={"app": engine})
+    assert [r.rows for r in again] == [0, 0, 0, 0]
+    _, later = sweep(tutela, now=NOW.replace(year=2034), connections={"app": engine}, dry_run=True)
+    assert {r.step.collection: r.rows for r in later} == {
+        "web_hits": 1,
+        "visits": 1,
+        "invoices": 1,
+        "newsletter": 1,
+    }
+
+
+def test_each_step_is_recorded_without_values(shop: tuple[Tutela, Engine]) -> None:
+    tutela, engine = shop
+    sweep(tutela, now=NOW, connections={"app": engine})
+    with tutela.engine.connect() as conn:
+        events = conn.execute(
+            select(t.events.c.kind, t.events.c.payload).where(t.events.c.stream == "retention")
+        ).all()
+    recorded = {json.loads(p)["collection"]: json.loads(p) for _, p in events}
+    assert set(recorded) == {"web_hits", "visits", "invoices", "newsletter"}
+    assert recorded["visits"]["fields"] == ["ip"] and recorded["visits"]["rows"] == 1
+    assert recorded["invoices"]["deleted"] and recorded["invoices"]["rules"] == ["fiscal"]
+    assert "10.0.0.1" not in json.dumps(recorded) and "Anna" not in json.dumps(recorded)
+    assert list(tutela.ledger.verify()) == []
+
+
+def test_a_missing_database_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("APP_DATABASE_URL", raising=False)
+    path = _policy_file(tmp_path)
+    with Tutela.open(path, f"sqlite:///{tmp_path / 'l.sqlite3'}", upgrade=True) as tutela:
+        with pytest.raises(ConnectorError, match="APP_DATABASE_URL is not set"):
+            sweep(tutela, now=NOW)
+        empty = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        with pytest.raises(ConnectorError, match=r"retention step app\.web_hits failed"):
+            sweep(tutela, now=NOW, connections={"app": empty})
+
+
+def test_the_command(shop: tuple[Tutela, Engine], tmp_path: Path, product_url: str) -> None:
+    tutela, engine = shop
+    env = {
+        "TUTELA_POLICY": str(tmp_path / "shop.yaml"),
+        "TUTELA_DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.sqlite3'}",
+        "APP_DATABASE_URL": product_url,
+    }
+    runner = CliRunner(env=env)
+    dry = runner.invoke(app, ["retention", "sweep", "--dry-run", "--at", "2026-03-31T12:00:00"])
+    assert dry.exit_code == 0, dry.output
+    assert "app.web_hits: 1 rows to delete, seen_at before 2025-02-28 [devices]" in dry.output
+    assert "app.visits: 1 rows to clear (ip)" in dry.output
+    assert "kept: devices: app.notes has no created timestamp field" in dry.output
+    assert len(_rows(engine, tutela, "web_hits")) == 2
+    done = runner.invoke(app, ["retention", "sweep", "--at", "2026-03-31T12:00:00", "--json"])
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.output)
+    assert {s["collection"]: s["rows"] for s in report["steps"]}["web_hits"] == 1
+    assert len(_rows(engine, tutela, "web_hits")) == 1
+    bad = runner.invoke(app, ["retention", "sweep", "--at", "yesterday"])
+    assert bad.exit_code == 2 and "not an ISO 8601 moment" in bad.output
