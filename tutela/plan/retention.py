@@ -25,11 +25,18 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tutela.policy.model import Action, Collection, DatasetField, Policy, RetentionRule, Trigger
+from tutela.policy.model import (
+    Action,
+    Collection,
+    DatasetField,
+    Policy,
+    RetentionRule,
+    Trigger,
+    duration_parts,
+)
 from tutela.policy.taxonomy import Taxonomy
 
 __all__ = ["Kept", "SweepPlan", "SweepStep", "plan_sweep", "rule_label", "subtract"]
@@ -40,19 +47,11 @@ _CLOCKS: Mapping[Trigger, str] = {
     Trigger.since_last_activity: "last_activity",
 }
 
-_PARTS = re.compile(
-    r"^P(?:(?P<y>\d+)Y)?(?:(?P<mo>\d+)M)?(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
-    r"(?:T(?:(?P<h>\d+)H)?(?:(?P<mi>\d+)M)?(?:(?P<s>\d+)S)?)?$"
-)
-
 
 def subtract(moment: dt.datetime, duration: str) -> dt.datetime:
     """``moment`` minus an ISO-8601 duration, years and months on the calendar (the 31st
     less a month is the last day of the month before)."""
-    m = _PARTS.match(duration)
-    if m is None:
-        raise ValueError(f"{duration!r} is not an ISO-8601 duration")
-    n = {k: int(v) if v else 0 for k, v in m.groupdict().items()}
+    n = duration_parts(duration)
     months = moment.year * 12 + moment.month - 1 - n["y"] * 12 - n["mo"]
     year, month = divmod(months, 12)
     day = min(moment.day, calendar.monthrange(year, month + 1)[1])

@@ -87,12 +87,18 @@ Duration = Annotated[str, AfterValidator(_check_duration)]
 """An ISO-8601 duration (``P90D``, ``P7Y``, ``PT12H``), kept as written."""
 
 
-def duration_days(value: str) -> float:
-    """Approximate length of an ISO-8601 duration in days (a year is 365, a month 30)."""
+def duration_parts(value: str) -> dict[str, int]:
+    """The numbers of an ISO-8601 duration by unit: ``y``, ``mo``, ``w``, ``d``, ``h``,
+    ``mi``, ``s`` (0 where absent)."""
     m = _ISO_DURATION.match(value)
     if m is None:
         raise ValueError(f"{value!r} is not an ISO-8601 duration")
-    n = {k: int(v) if v else 0 for k, v in m.groupdict().items()}
+    return {k: int(v) if v else 0 for k, v in m.groupdict().items()}
+
+
+def duration_days(value: str) -> float:
+    """Approximate length of an ISO-8601 duration in days (a year is 365, a month 30)."""
+    n = duration_parts(value)
     return (
         n["y"] * 365
         + n["mo"] * 30
