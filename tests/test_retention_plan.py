@@ -79,12 +79,22 @@ SHOP_RETENTION: list[F] = [
 ]  # fmt: skip
 
 
-def shop_policy() -> Policy:
-    """The base policy with a shop dataset whose collections exercise every case."""
+def shop_data() -> dict[str, Any]:
+    """The base policy with collections that exercise every case; its users record
+    when their account closed."""
     data = base_policy()
     data["retention"].extend(SHOP_RETENTION)
-    data["datasets"][0]["collections"].extend(SHOP_COLLECTIONS)
-    return loads(yaml.safe_dump(data, sort_keys=False), "shop.yaml")
+    collections = data["datasets"][0]["collections"]
+    collections[0]["fields"].append(
+        {"name": "closed_at", "timestamp": "closed", "type": "datetime"}
+    )
+    collections.extend(SHOP_COLLECTIONS)
+    return data
+
+
+def shop_policy() -> Policy:
+    """:func:`shop_data` loaded."""
+    return loads(yaml.safe_dump(shop_data(), sort_keys=False), "shop.yaml")
 
 
 def _steps(policy: Policy) -> dict[str, SweepStep]:
@@ -127,19 +137,33 @@ def test_what_cannot_be_swept_says_why() -> None:
     assert "notes" not in {s.collection for s in plan.steps}
     reasons = {(k.rule, k.why) for k in plan.kept}
     assert ("devices", "app.notes has no created timestamp field") in reasons
-    assert any(
-        rule == "user.contact, user.name, user.content" and "while_account_active" in why
-        for rule, why in reasons
+    # Without a record of when accounts closed, an account-lifetime rule is kept.
+    data = shop_data()
+    data["datasets"][0]["collections"][0]["fields"].pop()
+    unclosed = plan_sweep(loads(yaml.safe_dump(data, sort_keys=False), "shop.yaml"), NOW)
+    assert unclosed.account_ends == ()
+    assert any("while_account_active" not in k.why and "closed" in k.why for k in unclosed.kept)
+
+
+def test_accounts_closed_longer_than_their_period_are_found() -> None:
+    plan = plan_sweep(shop_policy(), NOW)
+    (end,) = plan.account_ends
+    # The users collection is the accounts one: its primary key is an identity.
+    assert (end.collection, end.closed, end.identity, end.kind) == (
+        "users",
+        "closed_at",
+        "email",
+        "email",
     )
+    assert end.cutoff == dt.datetime(2025, 12, 31, 12, 0, tzinfo=dt.UTC)  # 90 days back
+    assert end.rules == ("user.contact, user.name, user.content",)
 
 
 def test_two_rules_of_equal_weight_sweep_only_if_both_are_timed() -> None:
-    data = base_policy()
-    data["retention"].extend(SHOP_RETENTION)
+    data = shop_data()
     data["retention"].append(
         {"name": "profiling", "categories": ["user.device"], "trigger": "until_deleted_by_user"}
     )
-    data["datasets"][0]["collections"].extend(SHOP_COLLECTIONS)
     policy = loads(yaml.safe_dump(data, sort_keys=False), "shop.yaml")
     steps = _steps(policy)
     assert "web_hits" not in steps and "visits" not in steps
@@ -172,4 +196,5 @@ def test_every_example_plans_a_sweep_with_reasons(name: str) -> None:
     # Every step carries out a timed rule; every other rule is accounted for.
     assert plan.steps and all(set(s.rules) <= {r.name for r in timed} for s in plan.steps)
     untimed = {r.name for r in policy.retention} - {r.name for r in timed}
-    assert untimed <= {k.rule for k in plan.kept}
+    ending = {rule for end in plan.account_ends for rule in end.rules}
+    assert untimed <= {k.rule for k in plan.kept} | ending

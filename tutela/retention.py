@@ -4,7 +4,9 @@
 rules have ended for; :func:`sweep` runs each step as one set-based statement in
 its own transaction (a step is done whole or not at all) and records what it did
 in the ledger's ``retention`` stream: where, how many rows, which fields and
-rules, never a value. A dry run counts the rows instead. Running a sweep again
+rules, never a value. For the accounts closed longer ago than an account-lifetime
+rule allows it starts an erasure request each (the request then runs like any
+other, legal holds included). A dry run counts instead. Running a sweep again
 finds nothing more until more time has passed.
 """
 
@@ -30,14 +32,17 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from tutela.connectors.schema import dataset_metadata
+from tutela.connectors.sql import is_pseudonym
 from tutela.errors import ConnectorError
 from tutela.ledger.database import open_engine
-from tutela.plan.retention import SweepPlan, SweepStep, plan_sweep
+from tutela.plan.retention import AccountEnd, SweepPlan, SweepStep, plan_sweep
+from tutela.requests.model import RequestType
+from tutela.requests.service import Requests
 
 if TYPE_CHECKING:
     from tutela.engine import Tutela
 
-__all__ = ["SweepResult", "sweep"]
+__all__ = ["AccountsResult", "SweepReport", "SweepResult", "sweep"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,28 @@ class SweepResult:
 
     step: SweepStep
     rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountsResult:
+    """Accounts past an account-lifetime period: how many, and the erasures started."""
+
+    end: AccountEnd
+    closed: int
+    started: tuple[str, ...]
+    """Ids of the erasure requests started (none in a dry run)."""
+    under_way: int
+    """Accounts whose erasure was already under way."""
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    """Everything one sweep did (or, in a dry run, would do)."""
+
+    plan: SweepPlan
+    steps: tuple[SweepResult, ...]
+    accounts: tuple[AccountsResult, ...]
+    dry_run: bool
 
 
 def _condition(table: Table, step: SweepStep) -> ColumnElement[bool]:
@@ -80,7 +107,7 @@ def sweep(
     dry_run: bool = False,
     connections: Mapping[str, Engine | str] | None = None,
     progress: Callable[[SweepResult], None] | None = None,
-) -> tuple[SweepPlan, list[SweepResult]]:
+) -> SweepReport:
     """Plan the sweep at ``now`` and carry it out on the SQL datasets (opened from
     ``connections`` or their environment variables); with ``dry_run`` only count.
 
@@ -92,18 +119,68 @@ def sweep(
     engines: dict[str, Engine] = {}
     opened: list[Engine] = []
     results: list[SweepResult] = []
+    accounts: list[AccountsResult] = []
+
+    def engine_of(dataset: str) -> Engine:
+        if dataset not in engines:
+            engines[dataset] = _engine(tutela, dataset, connections, opened)
+        return engines[dataset]
+
     try:
         for step in plan.steps:
-            if step.dataset not in engines:
-                engines[step.dataset] = _engine(tutela, step.dataset, connections, opened)
-            result = _run(tutela, engines[step.dataset], step, dry_run)
+            result = _run(tutela, engine_of(step.dataset), step, dry_run)
             results.append(result)
             if progress is not None:
                 progress(result)
+        for end in plan.account_ends:
+            accounts.append(_end_accounts(tutela, engine_of(end.dataset), end, dry_run))
     finally:
         for engine in opened:
             engine.dispose()
-    return plan, results
+    return SweepReport(plan, tuple(results), tuple(accounts), dry_run)
+
+
+def _end_accounts(tutela: Tutela, engine: Engine, end: AccountEnd, dry_run: bool) -> AccountsResult:
+    spec = next(d for d in tutela.policy.datasets if d.name == end.dataset)
+    table = dataset_metadata(spec).tables[end.collection]
+    cutoff = end.cutoff.astimezone(dt.UTC).replace(tzinfo=None)
+    query = select(table.c[end.identity]).where(
+        table.c[end.closed] < cutoff, table.c[end.identity].is_not(None)
+    )
+    try:
+        with engine.connect() as conn:
+            values = [row[0] for row in conn.execute(query)]
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ConnectorError(
+            f"retention: reading closed accounts in {end.dataset}.{end.collection} failed: {detail}"
+        ) from None
+    requests = Requests(tutela)
+    started: list[str] = []
+    under_way = 0
+    # A masked account keeps a pseudonym where its identifier was: nobody to erase.
+    closed = [str(v) for v in values if not is_pseudonym(v)]
+    for value in closed:
+        identity = (end.kind, value)
+        state = tutela.state({end.kind: value})
+        if state is not None and state.status.value == "erased":
+            continue
+        if requests.open_request_for(RequestType.erasure, identity) is not None:
+            under_way += 1
+        elif not dry_run:
+            started.append(requests.create(RequestType.erasure, identity, source="admin").id)
+    if not dry_run and started:
+        tutela.ledger.record_sweep(
+            {
+                "dataset": end.dataset,
+                "collection": end.collection,
+                "accounts_closed": len(closed),
+                "erasures_started": len(started),
+                "before": end.cutoff.isoformat(),
+                "rules": list(end.rules),
+            }
+        )
+    return AccountsResult(end, len(closed), tuple(started), under_way)
 
 
 def _engine(

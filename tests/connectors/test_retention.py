@@ -15,13 +15,14 @@ import yaml
 from sqlalchemy import Engine, create_engine, insert, select
 from typer.testing import CliRunner
 
-from tests.conftest import base_policy
-from tests.test_retention_plan import SHOP_COLLECTIONS, SHOP_RETENTION
+from tests.test_retention_plan import shop_data
 from tutela import Tutela
 from tutela.cli import app
 from tutela.connectors.schema import dataset_metadata
 from tutela.errors import ConnectorError
 from tutela.ledger import tables as t
+from tutela.requests import Requests
+from tutela.requests.model import RequestState, RequestType
 from tutela.retention import sweep
 
 NOW = dt.datetime(2026, 3, 31, 12, 0, tzinfo=dt.UTC)
@@ -30,9 +31,7 @@ RECENT = dt.datetime(2026, 3, 1)  # within every period
 
 
 def _policy_file(tmp_path: Path) -> Path:
-    data = base_policy()
-    data["retention"].extend(SHOP_RETENTION)
-    data["datasets"][0]["collections"].extend(SHOP_COLLECTIONS)
+    data = shop_data()
     path = tmp_path / "shop.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
@@ -48,7 +47,11 @@ def shop(tmp_path: Path, product_url: str) -> Iterator[tuple[Tutela, Engine]]:
         engine = create_engine(product_url)
         tables.create_all(engine)
         rows: dict[str, list[dict[str, Any]]] = {
-            "users": [{"id": 1, "email": "anna@exempel.se", "display_name": "Anna"}],
+            "users": [
+                {"id": 1, "email": "anna@exempel.se", "display_name": "Anna", "closed_at": OLD},
+                {"id": 2, "email": "bo@exempel.se", "display_name": "Bo", "closed_at": RECENT},
+                {"id": 3, "email": "cy@exempel.se", "display_name": "Cy", "closed_at": None},
+            ],
             "web_hits": [
                 {"id": 1, "cookie": "c-old", "ip": "10.0.0.1", "seen_at": OLD},
                 {"id": 2, "cookie": "c-new", "ip": "10.0.0.2", "seen_at": RECENT},
@@ -85,7 +88,7 @@ def _rows(engine: Engine, tutela: Tutela, name: str) -> list[tuple[Any, ...]]:
 def test_a_sweep_deletes_and_clears_what_has_expired(shop: tuple[Tutela, Engine]) -> None:
     tutela, engine = shop
     before = {name: _rows(engine, tutela, name) for name in ("web_hits", "visits", "invoices")}
-    _, dry = sweep(tutela, now=NOW, dry_run=True, connections={"app": engine})
+    dry = sweep(tutela, now=NOW, dry_run=True, connections={"app": engine}).steps
     assert {r.step.collection: r.rows for r in dry} == {
         "web_hits": 1,
         "visits": 1,
@@ -94,7 +97,7 @@ def test_a_sweep_deletes_and_clears_what_has_expired(shop: tuple[Tutela, Engine]
     }
     assert {name: _rows(engine, tutela, name) for name in before} == before  # nothing changed
 
-    _, done = sweep(tutela, now=NOW, connections={"app": engine})
+    done = sweep(tutela, now=NOW, connections={"app": engine}).steps
     assert {r.step.collection: r.rows for r in done} == {
         "web_hits": 1,
         "visits": 1,
@@ -112,10 +115,10 @@ def test_a_sweep_deletes_and_clears_what_has_expired(shop: tuple[Tutela, Engine]
     ]
 
     # Nothing is left to sweep at the same moment; later, the recent rows' turn comes.
-    _, again = sweep(tutela, now=NOW, connections={"app": engine})
+    again = sweep(tutela, now=NOW, connections={"app": engine}).steps
     assert [r.rows for r in again] == [0, 0, 0, 0]
-    _, later = sweep(tutela, now=NOW.replace(year=2034), connections={"app": engine}, dry_run=True)
-    assert {r.step.collection: r.rows for r in later} == {
+    later = sweep(tutela, now=NOW.replace(year=2034), connections={"app": engine}, dry_run=True)
+    assert {r.step.collection: r.rows for r in later.steps} == {
         "web_hits": 1,
         "visits": 1,
         "invoices": 1,
@@ -131,10 +134,12 @@ def test_each_step_is_recorded_without_values(shop: tuple[Tutela, Engine]) -> No
             select(t.events.c.kind, t.events.c.payload).where(t.events.c.stream == "retention")
         ).all()
     recorded = {json.loads(p)["collection"]: json.loads(p) for _, p in events}
-    assert set(recorded) == {"web_hits", "visits", "invoices", "newsletter"}
+    assert set(recorded) == {"web_hits", "visits", "invoices", "newsletter", "users"}
+    assert recorded["users"]["erasures_started"] == 1
     assert recorded["visits"]["fields"] == ["ip"] and recorded["visits"]["rows"] == 1
     assert recorded["invoices"]["deleted"] and recorded["invoices"]["rules"] == ["fiscal"]
-    assert "10.0.0.1" not in json.dumps(recorded) and "Anna" not in json.dumps(recorded)
+    written = json.dumps(recorded)
+    assert "10.0.0.1" not in written and "Anna" not in written and "anna@" not in written
     assert list(tutela.ledger.verify()) == []
 
 
@@ -170,3 +175,23 @@ def test_the_command(shop: tuple[Tutela, Engine], tmp_path: Path, product_url: s
     assert len(_rows(engine, tutela, "web_hits")) == 1
     bad = runner.invoke(app, ["retention", "sweep", "--at", "yesterday"])
     assert bad.exit_code == 2 and "not an ISO 8601 moment" in bad.output
+
+
+def test_accounts_closed_past_their_period_get_an_erasure(shop: tuple[Tutela, Engine]) -> None:
+    tutela, engine = shop
+    tutela.ledger.create_subject([("email", "anna@exempel.se")])
+    dry = sweep(tutela, now=NOW, dry_run=True, connections={"app": engine})
+    (accounts,) = dry.accounts
+    assert (accounts.closed, accounts.started, accounts.under_way) == (1, (), 0)
+    assert Requests(tutela).list() == []
+
+    (done,) = sweep(tutela, now=NOW, connections={"app": engine}).accounts
+    (request_id,) = done.started
+    request = Requests(tutela).get(request_id)
+    assert request.type is RequestType.erasure and request.state is RequestState.approved
+    assert request.subject == tutela.resolve({"email": "anna@exempel.se"})
+    # Bo closed his account a month ago and Cy has not: neither is touched.
+    assert [r.id for r in Requests(tutela).list()] == [request_id]
+
+    (again,) = sweep(tutela, now=NOW, connections={"app": engine}).accounts
+    assert (again.started, again.under_way) == ((), 1)

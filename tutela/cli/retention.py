@@ -18,7 +18,7 @@ from tutela.cli.options import (
     handled,
     open_tutela_or_exit,
 )
-from tutela.retention import SweepResult, sweep
+from tutela.retention import AccountsResult, SweepResult, sweep
 
 __all__ = ["app"]
 
@@ -42,6 +42,20 @@ def _line(result: SweepResult, dry_run: bool) -> str:
     )
 
 
+def _accounts_line(result: AccountsResult, dry_run: bool) -> str:
+    end = result.end
+    started = (
+        f"{result.closed - result.under_way} erasures to start"
+        if dry_run
+        else f"{len(result.started)} erasures started"
+    )
+    return (
+        f"{end.dataset}.{end.collection}: {result.closed} accounts closed before "
+        f"{end.cutoff.date().isoformat()}: {started}, {result.under_way} under way "
+        f"[{'; '.join(end.rules)}]"
+    )
+
+
 @app.command("sweep")
 def sweep_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Count the rows; change nothing."),
@@ -59,8 +73,10 @@ def sweep_command(
     one) are carried out with one statement per collection, each in its own
     transaction, and recorded in the ledger's ``retention`` stream. Rules that end
     with an event (an account closed, a person deleting) are carried out by
-    requests and listed as kept. The product databases are opened from the
-    datasets' environment variables.
+    requests: for the accounts closed longer ago than an account-lifetime period
+    (``while_account_active``, ``after_account_closure``) an erasure request is
+    started each; the rest are listed as kept. The product databases are opened
+    from the datasets' environment variables.
     """
     moment = None
     if at is not None:
@@ -72,9 +88,9 @@ def sweep_command(
             moment = moment.replace(tzinfo=dt.UTC)
     tutela = open_tutela_or_exit(policy, database)
     with handled(database), tutela:
-        plan, results = sweep(tutela, now=moment, dry_run=dry_run)
+        report = sweep(tutela, now=moment, dry_run=dry_run)
     if as_json:
-        rows = [
+        steps = [
             {
                 "dataset": r.step.dataset,
                 "collection": r.step.collection,
@@ -85,14 +101,29 @@ def sweep_command(
                 "before": r.step.cutoff.isoformat(),
                 "rules": list(r.step.rules),
             }
-            for r in results
+            for r in report.steps
         ]
-        reasons = [{"rule": k.rule, "why": k.why} for k in plan.kept]
-        typer.echo(json.dumps({"dry_run": dry_run, "steps": rows, "kept": reasons}, indent=2))
+        accounts = [
+            {
+                "dataset": a.end.dataset,
+                "collection": a.end.collection,
+                "closed": a.closed,
+                "started": list(a.started),
+                "under_way": a.under_way,
+                "before": a.end.cutoff.isoformat(),
+                "rules": list(a.end.rules),
+            }
+            for a in report.accounts
+        ]
+        reasons = [{"rule": k.rule, "why": k.why} for k in report.plan.kept]
+        document = {"dry_run": dry_run, "steps": steps, "accounts": accounts, "kept": reasons}
+        typer.echo(json.dumps(document, indent=2))
         return
-    for result in results:
+    for result in report.steps:
         typer.echo(_line(result, dry_run))
-    if not results:
-        typer.echo("no timed retention rule applies to a SQL collection with its clock")
-    for kept in plan.kept:
+    for accounts_result in report.accounts:
+        typer.echo(_accounts_line(accounts_result, dry_run))
+    if not report.steps and not report.accounts:
+        typer.echo("no retention period can be swept: see the kept rules below")
+    for kept in report.plan.kept:
         typer.echo(f"kept: {kept.rule}: {kept.why}")

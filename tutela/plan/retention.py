@@ -5,7 +5,11 @@ A retention rule whose clock is a moment stored in the rows themselves
 ``last_activity`` one) can be carried out without anyone asking: everything it
 covers in rows whose clock is older than the period is deleted or anonymised. The
 other triggers end with an event (an account closed, a user deleting, an
-administrator deciding, a consent withdrawn) and are carried out by requests.
+administrator deciding, a consent withdrawn) and are carried out by requests:
+for ``while_account_active`` and ``after_account_closure`` rules with a period,
+the sweep finds the accounts closed longer ago than it (the ``closed`` timestamp
+field of the collection whose primary key is an identity: one row per person)
+and starts their erasure.
 
 Which rule governs a field: the rules naming its collection, else those whose
 categories cover the field's categories most specifically (``user.financial.invoice``
@@ -39,7 +43,7 @@ from tutela.policy.model import (
 )
 from tutela.policy.taxonomy import Taxonomy
 
-__all__ = ["Kept", "SweepPlan", "SweepStep", "plan_sweep", "rule_label", "subtract"]
+__all__ = ["AccountEnd", "Kept", "SweepPlan", "SweepStep", "plan_sweep", "rule_label", "subtract"]
 
 # The timestamp field each trigger's clock is read from.
 _CLOCKS: Mapping[Trigger, str] = {
@@ -79,6 +83,24 @@ class SweepStep:
     rules: tuple[str, ...]
 
 
+# Triggers whose period runs from the end of the account; a request erases the person.
+_ACCOUNT_TRIGGERS = frozenset({Trigger.while_account_active, Trigger.after_account_closure})
+
+
+@dataclass(frozen=True, slots=True)
+class AccountEnd:
+    """Accounts in ``dataset.collection`` whose ``closed`` moment is before ``cutoff``:
+    each one's erasure is started, the person named by the ``identity`` field."""
+
+    dataset: str
+    collection: str
+    closed: str
+    identity: str
+    kind: str
+    cutoff: dt.datetime
+    rules: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Kept:
     """A retention rule, or part of one, that no sweep carries out, and why."""
@@ -94,6 +116,7 @@ class SweepPlan:
     now: dt.datetime
     steps: tuple[SweepStep, ...]
     kept: tuple[Kept, ...]
+    account_ends: tuple[AccountEnd, ...] = ()
 
 
 def rule_label(rule: RetentionRule) -> str:
@@ -202,13 +225,54 @@ def _step(where: tuple[str, Collection], swept: _Swept, fields: list[DatasetFiel
     )
 
 
+def _account_ends(policy: Policy, now: dt.datetime) -> tuple[AccountEnd, ...]:
+    ending = [r for r in policy.retention if r.trigger in _ACCOUNT_TRIGGERS and r.duration]
+    if not ending:
+        return ()
+    longest = max((_period(r, now) for r in ending), key=lambda d: _length(now, d))
+    labels = tuple(sorted(rule_label(r) for r in ending))
+    found = []
+    for dataset in policy.datasets:
+        if dataset.type != "sql":
+            continue
+        for collection in dataset.collections:
+            # The accounts: one row per person (the primary key is an identity). Other
+            # collections close too (tickets, sessions), but not the account.
+            if not any(f.primary_key and f.identity is not None for f in collection.fields):
+                continue
+            closed = next((f.name for f in collection.fields if f.timestamp == "closed"), None)
+            identities = [f for f in collection.fields if f.identity is not None]
+            if closed is None:
+                continue
+            # An e-mail address names the person best across the ledger and the product.
+            named = next((f for f in identities if f.identity == "email"), identities[0])
+            found.append(
+                AccountEnd(
+                    dataset.name,
+                    collection.name,
+                    closed,
+                    named.name,
+                    str(named.identity),
+                    subtract(now, longest),
+                    labels,
+                )
+            )
+    return tuple(found)
+
+
 def plan_sweep(policy: Policy, now: dt.datetime) -> SweepPlan:
     """The sweep at ``now`` (aware or UTC): what each rule that can be swept covers."""
     rules = policy.retention
     kept: dict[tuple[str, str], None] = {}
+    account_ends = _account_ends(policy, now)
     for rule in rules:
         label = rule_label(rule)
-        if rule.trigger not in _CLOCKS:
+        if rule.trigger in _ACCOUNT_TRIGGERS and rule.duration:
+            if not account_ends:
+                kept[
+                    label, "no accounts collection (primary key an identity) records when it closed"
+                ] = None
+        elif rule.trigger not in _CLOCKS:
             why = f"its clock ({rule.trigger.value}) starts with an event: requests carry it out"
             kept[label, why] = None
         elif rule.duration is None:
@@ -237,4 +301,5 @@ def plan_sweep(policy: Policy, now: dt.datetime) -> SweepPlan:
         now=now,
         steps=tuple(steps),
         kept=tuple(Kept(rule, why) for rule, why in kept),
+        account_ends=account_ends,
     )

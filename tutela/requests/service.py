@@ -401,6 +401,18 @@ class Requests:
         with read(self.engine) as conn:
             return [_request(row) for row in conn.execute(query.limit(limit))]
 
+    def open_request_for(self, type: RequestType, identity: tuple[str, str]) -> Request | None:
+        """A request of this type for this identifier that has not ended, if any."""
+        kind, value = normalise(*identity)
+        query = _WITH_NAMES.where(
+            t.requests.c.identity_hash == _identity_hash(kind, value),
+            t.requests.c.type == type.value,
+            t.requests.c.state.not_in([s.value for s in TERMINAL]),
+        ).limit(1)
+        with read(self.engine) as conn:
+            row = conn.execute(query).first()
+        return _request(row) if row is not None else None
+
     def trail(self, request_id: str) -> builtins.list[dict[str, Any]]:
         """The request's audit trail, oldest first."""
         with read(self.engine) as conn:
