@@ -172,6 +172,10 @@ def test_the_command(shop: tuple[Tutela, Engine], tmp_path: Path, product_url: s
     assert done.exit_code == 0, done.output
     report = json.loads(done.output)
     assert {s["collection"]: s["rows"] for s in report["steps"]}["web_hits"] == 1
+    # Anna's account closed in 2018: her erasure is started and queued for the workers.
+    (accounts,) = report["accounts"]
+    assert accounts["closed"] == 1 and len(accounts["started"]) == 1
+    assert report["queued"].startswith("batch_")
     assert len(_rows(engine, tutela, "web_hits")) == 1
     bad = runner.invoke(app, ["retention", "sweep", "--at", "yesterday"])
     assert bad.exit_code == 2 and "not an ISO 8601 moment" in bad.output

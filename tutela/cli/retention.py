@@ -75,7 +75,8 @@ def sweep_command(
     with an event (an account closed, a person deleting) are carried out by
     requests: for the accounts closed longer ago than an account-lifetime period
     (``while_account_active``, ``after_account_closure``) an erasure request is
-    started each; the rest are listed as kept. The product databases are opened
+    started each and queued as one batch for the workers; the rest are listed as
+    kept. The product databases are opened
     from the datasets' environment variables.
     """
     moment = None
@@ -89,6 +90,13 @@ def sweep_command(
     tutela = open_tutela_or_exit(policy, database)
     with handled(database), tutela:
         report = sweep(tutela, now=moment, dry_run=dry_run)
+        started = [request for a in report.accounts for request in a.started]
+        queued = None
+        if started:
+            from tutela.jobs import enqueue_batch
+
+            # The workers erase them together, as ``tutela requests run-batch`` would.
+            queued = enqueue_batch(database, started)
     if as_json:
         steps = [
             {
@@ -116,13 +124,21 @@ def sweep_command(
             for a in report.accounts
         ]
         reasons = [{"rule": k.rule, "why": k.why} for k in report.plan.kept]
-        document = {"dry_run": dry_run, "steps": steps, "accounts": accounts, "kept": reasons}
+        document = {
+            "dry_run": dry_run,
+            "steps": steps,
+            "accounts": accounts,
+            "queued": queued,
+            "kept": reasons,
+        }
         typer.echo(json.dumps(document, indent=2))
         return
     for result in report.steps:
         typer.echo(_line(result, dry_run))
     for accounts_result in report.accounts:
         typer.echo(_accounts_line(accounts_result, dry_run))
+    if queued is not None:
+        typer.echo(f"queued {queued} ({len(started)} erasures) for the workers (tutela worker)")
     if not report.steps and not report.accounts:
         typer.echo("no retention period can be swept: see the kept rules below")
     for kept in report.plan.kept:
