@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import jsonschema
@@ -226,18 +227,25 @@ def test_learning_of_a_child_starts_erasure(setup: tuple[Tutela, Runner, Engine]
     assert requests.erase_if_child(subject, today=today) is None  # one is enough
 
 
-def test_erasure_through_the_administrator(tmp_path: Path) -> None:
-    """Where the policy routes erasure through the administrator (Kitameraki), a member's
-    erasure waits for the organisation's administrator even if the account is not managed."""
+@contextmanager
+def _acme(tmp_path: Path, **rights: str) -> Iterator[tuple[Tutela, str]]:
+    """The shop's policy with ``rights`` changed; a member of the organisation Acme (whose
+    id comes second) and someone in no organisation."""
     data = shop_policy().model_dump(mode="json", exclude_none=True)
-    data["rights"]["erasure"] = "via_administrator"
+    data["rights"].update(rights)
     policy = Policy.model_validate(data)
-    with Tutela.open(
-        policy=policy, database=f"sqlite:///{tmp_path / 'l.sqlite3'}", upgrade=True
-    ) as tutela:
+    url = f"sqlite:///{tmp_path / 'l.sqlite3'}"
+    with Tutela.open(policy=policy, database=url, upgrade=True) as tutela:
         org = tutela.ledger.create_organisation("Acme")
         tutela.ledger.create_subject([("email", "m@acme.example")], organisation=org)
         tutela.ledger.create_subject([("email", "solo@example.se")])
+        yield tutela, org
+
+
+def test_erasure_through_the_administrator(tmp_path: Path) -> None:
+    """Where the policy routes erasure through the administrator (Kitameraki), a member's
+    erasure waits for the organisation's administrator even if the account is not managed."""
+    with _acme(tmp_path, erasure="via_administrator") as (tutela, _):
         requests = Requests(tutela)
         member = requests.create("erasure", ("email", "m@acme.example"), source="product")
         assert member.state is RequestState.awaiting_administrator
@@ -255,15 +263,7 @@ def test_access_through_the_administrator(tmp_path: Path) -> None:
     """Where the policy routes access through the administrator (Kitameraki's "administrator
     first"), a member's copy of the data, access or portability, waits for the
     organisation's administrator; someone in no organisation gets it at once."""
-    data = shop_policy().model_dump(mode="json", exclude_none=True)
-    data["rights"]["access"] = "via_administrator"
-    policy = Policy.model_validate(data)
-    with Tutela.open(
-        policy=policy, database=f"sqlite:///{tmp_path / 'l.sqlite3'}", upgrade=True
-    ) as tutela:
-        org = tutela.ledger.create_organisation("Acme")
-        tutela.ledger.create_subject([("email", "m@acme.example")], organisation=org)
-        tutela.ledger.create_subject([("email", "solo@example.se")])
+    with _acme(tmp_path, access="via_administrator") as (tutela, org):
         requests = Requests(tutela)
         for kind in ("access", "portability"):
             member = requests.create(kind, ("email", "m@acme.example"), source="product")
