@@ -28,6 +28,7 @@ SHOP_COLLECTIONS: list[F] = [
         "name": "web_hits",
         "fields": [
             {"name": "id", "primary_key": True},
+            {"name": "user_id", "references": "users.id"},
             _field("cookie", "user.device.cookie_id"),
             _field("ip", "user.device.ip_address", erase={"replace": "0.0.0.0"}),
             {"name": "seen_at", "timestamp": "created", "type": "datetime"},
@@ -57,14 +58,18 @@ SHOP_COLLECTIONS: list[F] = [
         "name": "newsletter",
         "fields": [
             {"name": "id", "primary_key": True},
-            _field("address", "user.contact.email"),
+            _field("address", "user.contact.email", identity="email"),
             _field("topics", "user.privacy_preferences"),
             {"name": "last_opened_at", "timestamp": "last_activity", "type": "datetime"},
         ],
     },
     {
         "name": "notes",
-        "fields": [{"name": "id", "primary_key": True}, _field("cookie", "user.device.cookie_id")],
+        "fields": [
+            {"name": "id", "primary_key": True},
+            {"name": "user_id", "references": "users.id"},
+            _field("cookie", "user.device.cookie_id"),
+        ],
     },
 ]
 

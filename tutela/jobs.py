@@ -6,10 +6,15 @@ middle of an erasure resumes, when started again with the same worker id, at
 the step it was in; steps are idempotent, so the one that was cut short runs
 again without changing anything twice. Several workers share one queue on
 PostgreSQL; each request runs exactly once (its workflow id is the request id).
+
+With a retention schedule (``tutela worker --retention-schedule CRON``), DBOS also
+runs the retention sweep (:mod:`tutela.retention`) at each tick of the cron
+expression, once across all workers, and the erasures it starts as one batch.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import socket
@@ -36,9 +41,11 @@ from tutela.requests import batch
 from tutela.requests.downloads import purge_packages
 from tutela.requests.model import RequestType
 from tutela.requests.runner import Runner
+from tutela.retention import sweep
 
 __all__ = [
     "QUEUE",
+    "RETENTION_SCHEDULE",
     "enqueue",
     "enqueue_batch",
     "start_worker",
@@ -49,6 +56,9 @@ __all__ = [
 QUEUE = "tutela-requests"
 WORKFLOW = "tutela_request"
 BATCH_WORKFLOW = "tutela_erasure_batch"
+RETENTION_WORKFLOW = "tutela_retention_sweep"
+RETENTION_SCHEDULE = "tutela-retention-sweep"
+"""The name of the retention sweep's schedule in DBOS's system database."""
 
 _runner: Runner | None = None
 _pause = 0.0
@@ -222,6 +232,51 @@ def batch_workflow(request_ids: list[str]) -> list[str]:
     return _end_batch(ids, reports, None)
 
 
+# ---------------------------------------------------------------- retention
+
+
+@DBOS.step()
+def _retention_sweep(at: str) -> list[str]:
+    report = sweep(_current().tutela, now=dt.datetime.fromisoformat(at))
+    return [request_id for accounts in report.accounts for request_id in accounts.started]
+
+
+@DBOS.workflow(name=RETENTION_WORKFLOW)
+def retention_workflow(scheduled_time: dt.datetime, context: Any) -> None:
+    """The retention sweep as of a tick of its schedule, then the erasures it started."""
+    moment = scheduled_time if scheduled_time.tzinfo else scheduled_time.replace(tzinfo=dt.UTC)
+    started = _retention_sweep(moment.isoformat())
+    if started:
+        with SetWorkflowID(batch.batch_id(started)):
+            DBOS.start_workflow(batch_workflow, started)
+
+
+def _schedule_retention(schedule: str | None) -> None:
+    # Schedules live in the system database and are shared by every worker: "off"
+    # removes it, nothing leaves it as it is.
+    if not schedule:
+        return
+    if schedule.strip().lower() == "off":
+        DBOS.delete_schedule(RETENTION_SCHEDULE)
+        return
+    try:
+        DBOS.apply_schedules(
+            [
+                {
+                    "schedule_name": RETENTION_SCHEDULE,
+                    "workflow_fn": retention_workflow,
+                    "schedule": schedule,
+                    "context": None,
+                    "queue_name": QUEUE,
+                }
+            ]
+        )
+    except Exception as exc:  # DBOS refuses a cron expression it cannot read
+        raise TutelaError(
+            f"the retention schedule {schedule!r} is not a cron expression: {exc}"
+        ) from None
+
+
 # ---------------------------------------------------------------- running
 
 
@@ -233,15 +288,20 @@ def start_worker(
     runner: Runner | None = None,
     pause: float = 0.0,
     concurrency: int = 1,
+    retention_schedule: str | None = None,
 ) -> None:
     """Start DBOS in this process and take requests from the queue (returns at once;
-    the queue is served by background threads until the process ends)."""
+    the queue is served by background threads until the process ends).
+
+    ``retention_schedule`` (a cron expression, or ``off``) sets when the retention
+    sweep runs, for every worker sharing the system database."""
     global _runner, _pause
     _runner = runner or Runner(tutela)
     _pause = pause
     DBOS(config=_config(ledger_url, worker or f"{socket.gethostname()}-worker"))
     DBOS.launch()
     DBOS.register_queue(QUEUE, worker_concurrency=concurrency, polling_interval_sec=0.25)
+    _schedule_retention(retention_schedule)
     threading.Thread(
         target=_sweep, args=(_runner.packages, package_days_from_env()), daemon=True
     ).start()

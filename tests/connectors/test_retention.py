@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import Engine, create_engine, insert, select
+from sqlalchemy import Engine, create_engine, insert, select, update
 from typer.testing import CliRunner
 
 from tests.test_retention_plan import shop_data
@@ -53,8 +57,8 @@ def shop(tmp_path: Path, product_url: str) -> Iterator[tuple[Tutela, Engine]]:
                 {"id": 3, "email": "cy@exempel.se", "display_name": "Cy", "closed_at": None},
             ],
             "web_hits": [
-                {"id": 1, "cookie": "c-old", "ip": "10.0.0.1", "seen_at": OLD},
-                {"id": 2, "cookie": "c-new", "ip": "10.0.0.2", "seen_at": RECENT},
+                {"id": 1, "user_id": 1, "cookie": "c-old", "ip": "10.0.0.1", "seen_at": OLD},
+                {"id": 2, "user_id": 2, "cookie": "c-new", "ip": "10.0.0.2", "seen_at": RECENT},
             ],
             "visits": [
                 {"id": i, "user_id": 1, "visitor_name": "Anna", "ip": f"10.0.0.{i}", "seen_at": at}
@@ -199,3 +203,70 @@ def test_accounts_closed_past_their_period_get_an_erasure(shop: tuple[Tutela, En
 
     (again,) = sweep(tutela, now=NOW, connections={"app": engine}).accounts
     assert (again.started, again.under_way) == ((), 1)
+
+
+def _worker(tmp_path: Path, product: str, schedule: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "APP_DATABASE_URL": product, "TUTELA_PSEUDONYM_KEY": "k" * 32}
+    command = [
+        sys.executable,
+        "-m",
+        "tutela.cli",
+        "worker",
+        "--policy",
+        str(tmp_path / "shop.yaml"),
+        "--database",
+        f"sqlite:///{tmp_path / 'ledger.sqlite3'}",
+        "--id",
+        "sweeper",
+        "--retention-schedule",
+        schedule,
+    ]
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+@pytest.mark.parametrize("product_url", ["sqlite"], indirect=True)
+def test_a_worker_sweeps_on_its_schedule(shop: tuple[Tutela, Engine], tmp_path: Path) -> None:
+    tutela, engine = shop
+    # The worker sweeps as of the moment of each tick: make "recent" recent today.
+    tables = dataset_metadata(tutela.policy.datasets[0]).tables
+    today = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with engine.begin() as conn:
+        conn.execute(
+            update(tables["users"]).where(tables["users"].c.id == 2).values(closed_at=today)
+        )
+        conn.execute(
+            update(tables["web_hits"]).where(tables["web_hits"].c.id == 2).values(seen_at=today)
+        )
+    worker = _worker(tmp_path, str(engine.url.render_as_string(False)), "* * * * * *")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(_rows(engine, tutela, "web_hits")) > 1:
+            time.sleep(0.5)
+        assert [r[0] for r in _rows(engine, tutela, "web_hits")] == [2]
+        # Anna's account closed in 2018: the sweep's erasure runs in the same worker.
+        while time.monotonic() < deadline and any(
+            r[1] == "anna@exempel.se" for r in _rows(engine, tutela, "users")
+        ):
+            time.sleep(0.5)
+        states = [(r.type.value, r.state.value, r.reason) for r in Requests(tutela).list()]
+        assert [r[1] for r in _rows(engine, tutela, "users")] == [
+            "bo@exempel.se",
+            "cy@exempel.se",
+        ], states
+    finally:
+        worker.terminate()
+        _, errors = worker.communicate(timeout=20)
+    assert "Traceback" not in errors, errors[-3000:]
+
+
+def test_a_schedule_that_is_no_cron_expression_is_refused(tmp_path: Path) -> None:
+    _policy_file(tmp_path)
+    ledger = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    with Tutela.open(tmp_path / "shop.yaml", ledger, upgrade=True):
+        pass
+    worker = _worker(tmp_path, f"sqlite:///{tmp_path / 'p.sqlite3'}", "every day")
+    _, errors = worker.communicate(timeout=60)
+    assert worker.returncode == 2
+    assert "'every day' is not a cron expression" in errors

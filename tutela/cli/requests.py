@@ -302,13 +302,27 @@ def worker(
         0.0, "--step-pause", min=0.0, help="Seconds to wait before each collection step."
     ),
     concurrency: int = typer.Option(1, "--concurrency", min=1, help="Requests at a time."),
+    retention_schedule: str = typer.Option(
+        None,
+        "--retention-schedule",
+        envvar="TUTELA_RETENTION_SCHEDULE",
+        help="Run the retention sweep on this cron schedule (such as '0 3 * * *'), once "
+        "across all workers; 'off' stops it.",
+    ),
 ) -> None:
     """Run queued requests durably until stopped (SIGTERM or Ctrl-C)."""
     from tutela.jobs import start_worker
 
     tutela = open_tutela_or_exit(policy, database)
     with handled():
-        start_worker(tutela, database, worker=worker_id, pause=pause, concurrency=concurrency)
+        start_worker(
+            tutela,
+            database,
+            worker=worker_id,
+            pause=pause,
+            concurrency=concurrency,
+            retention_schedule=retention_schedule,
+        )
     typer.echo(f"worker {worker_id or 'default'} started at {dt.datetime.now(dt.UTC).isoformat()}")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
