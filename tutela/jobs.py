@@ -303,7 +303,7 @@ def start_worker(
     DBOS.register_queue(QUEUE, worker_concurrency=concurrency, polling_interval_sec=0.25)
     _schedule_retention(retention_schedule)
     threading.Thread(
-        target=_sweep, args=(_runner.packages, package_days_from_env()), daemon=True
+        target=_purge_packages, args=(_runner.packages, package_days_from_env()), daemon=True
     ).start()
 
 
@@ -316,7 +316,7 @@ def package_days_from_env() -> float:
         return 30.0
 
 
-def _sweep(folder: Path, days: float) -> None:
+def _purge_packages(folder: Path, days: float) -> None:
     # Once an hour, for the life of the worker: packages hold personal data and are
     # not kept longer than their download window needs.
     while True:
