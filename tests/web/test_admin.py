@@ -284,3 +284,29 @@ def test_policy_archive_shows_versions_and_their_differences(tmp_path: Path, env
             assert "-We mail news." in diff and "+We post news." in diff
             same = c.get("/privacy/policy", params={"old": "2024-01", "new": "2024-01"}).text
             assert "The two versions say the same." in same
+
+
+def test_retention_page_shows_the_plan_and_the_latest_sweeps(
+    console: TestClient, env: Inbox, tutela: Tutela
+) -> None:
+    tutela.ledger.record_sweep(
+        {
+            "dataset": "app",
+            "collection": "web_hits",
+            "rows": 3,
+            "deleted": True,
+            "fields": [],
+            "before": "2025-02-28T00:00:00+00:00",
+            "rules": ["devices"],
+        }
+    )
+    admin_sign_in(console, env, "look@exempel.se")
+    page = console.get("/admin/retention").text
+    assert "app.web_hits" in page and "3 rows deleted" in page and "devices" in page
+    # The base policy's account rule waits for a record of when accounts close.
+    assert "no accounts collection (primary key an identity) records when it closed" in page
+    assert "No timed retention period applies" in page
+    # An organisation's administrator sees no company-wide reports.
+    admin_sign_in(console, env, CECILIA)
+    refused = console.get("/admin/retention")
+    assert refused.status_code == 403 and "app.web_hits" not in refused.text

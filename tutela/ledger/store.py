@@ -220,6 +220,20 @@ class Ledger(Choices, Organisations, Notices):
             lambda conn: self._append(conn, "retention", "retention.swept", payload),
         )
 
+    def sweeps(self, limit: int = 50) -> list[EventRecord]:
+        """The latest steps of retention sweeps, newest first."""
+        with read(self.engine) as conn:
+            rows = conn.execute(
+                select(t.events)
+                .where(t.events.c.stream == "retention")
+                .order_by(t.events.c.seq.desc())
+                .limit(limit)
+            )
+            return [
+                EventRecord(r.id, r.stream, r.seq, r.kind, json.loads(r.payload), r.at, r.hash)
+                for r in rows
+            ]
+
     def record_view(self, staff: str, subject: str, what: str) -> int:
         """Record that a member of staff saw a subject's personal data (the
         ``staff-views`` stream): who looked, at whom, at what."""

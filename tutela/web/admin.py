@@ -35,6 +35,7 @@ from tutela.errors import ConnectorError, TooManyCodes, TutelaError
 from tutela.ledger import tables as t
 from tutela.ledger.database import read
 from tutela.ledger.signin import SignInCodes
+from tutela.plan.retention import plan_sweep
 from tutela.records import (
     data_map_svg,
     plan_outline,
@@ -647,6 +648,26 @@ def records_download(request: Request) -> Response:
         headers={"Content-Disposition": 'attachment; filename="records-of-processing.csv"'},
     )
     return _finish(ctx, response, allowed.session)
+
+
+@router.get("/retention", response_class=HTMLResponse)
+def retention(request: Request) -> Response:
+    """What the policy's retention periods end as of now, and the latest sweeps."""
+    ctx = _ctx(request)
+    allowed = _guard(ctx, request, "reports")
+    if not isinstance(allowed, _Allowed):
+        return allowed
+    tutela = ctx.web.tutela
+    plan = plan_sweep(tutela.policy, dt.datetime.now(dt.UTC))
+    return _render(
+        ctx,
+        request,
+        allowed.session,
+        "retention.html",
+        principal=allowed.principal,
+        plan=plan,
+        sweeps=tutela.ledger.sweeps(),
+    )
 
 
 @router.get("/map", response_class=HTMLResponse)
