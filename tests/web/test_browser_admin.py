@@ -124,6 +124,7 @@ def test_erasure_waits_for_the_administrator_who_approves_it(
         ("Records of processing", "records"),
         ("Data map", "map"),
         ("Metrics", "metrics"),
+        ("Retention", "retention"),
         ("Manual tasks", "tasks"),
         ("Audit chain", "audit"),
         ("People", "people"),
