@@ -10,9 +10,12 @@ The pure part derives everything from the policy:
   policy does not name other ways its consent is given;
 - **always on**: strictly necessary purposes (``essential: true``), shown but
   never switchable;
+- **objectable**: purposes of the same kinds of data use resting on legitimate
+  interest: they run unless the visitor objects (Art. 21), and the banner is
+  where the right to object is brought to the visitor's attention (Art. 21(4));
 - **GPC**: where ``promises.global_privacy_control`` is ``honoured``, the purposes
-  that are a sale, sharing or targeted advertising are refused when the browser
-  sends the signal, without asking;
+  that are a sale, sharing or targeted advertising are refused (or objected to) when
+  the browser sends the signal, without asking;
 - **asking again**: choices given under a version before a material change to a
   category (or a material version that names no purposes) are asked for again;
 - **the cookie**: session-only when ``promises.cookies`` is ``session_only``, none
@@ -29,7 +32,7 @@ import datetime as dt
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -53,11 +56,13 @@ __all__ = [
     "Recorded",
     "banner_config",
     "check_choices",
+    "check_objections",
     "choose_language",
     "cookie_max_age",
     "gpc_document",
     "gpc_purposes",
     "is_banner_purpose",
+    "is_objectable",
     "is_visitor_id",
     "link_visitor",
     "needs_new_question",
@@ -91,6 +96,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "always_on": "Always on",
             "gpc": "Off: your browser sends Global Privacy Control",
             "changed": "Our privacy policy changed. Please choose again.",
+            "object": "These run on our legitimate interest; untick one to object to it.",
         },
         "nl": {
             "title": "Uw privacykeuzes",
@@ -102,6 +108,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "always_on": "Altijd aan",
             "gpc": "Uit: uw browser verstuurt Global Privacy Control",
             "changed": "Ons privacybeleid is gewijzigd. Kies opnieuw.",
+            "object": "Deze gebeuren op grond van ons gerechtvaardigd belang; vink "
+            "er een uit om bezwaar te maken.",
         },
         "sv": {
             "title": "Dina integritetsval",
@@ -113,6 +121,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "always_on": "Alltid på",
             "gpc": "Av: din webbläsare skickar Global Privacy Control",
             "changed": "Vår integritetspolicy har ändrats. Välj igen.",
+            "object": "Dessa sker med stöd av vårt berättigade intresse; avmarkera "
+            "en för att invända mot den.",
         },
         "fr": {
             "title": "Vos choix de confidentialité",
@@ -125,6 +135,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "always_on": "Toujours actif",
             "gpc": "Désactivé : votre navigateur envoie Global Privacy Control",
             "changed": "Notre politique de confidentialité a changé. Merci de choisir à nouveau.",
+            "object": "Ces traitements reposent sur notre intérêt légitime ; "
+            "décochez-en un pour vous y opposer.",
         },
         "cs": {
             "title": "Vaše volby soukromí",
@@ -136,6 +148,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "always_on": "Vždy zapnuto",
             "gpc": "Vypnuto: váš prohlížeč posílá Global Privacy Control",
             "changed": "Naše zásady ochrany soukromí se změnily. Vyberte prosím znovu.",
+            "object": "Tyto účely zakládáme na oprávněném zájmu; zrušením "
+            "zaškrtnutí proti nim vznesete námitku.",
         },
         "de": {
             "title": "Ihre Datenschutzeinstellungen",
@@ -147,6 +161,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "always_on": "Immer aktiv",
             "gpc": "Aus: Ihr Browser sendet Global Privacy Control",
             "changed": "Unsere Datenschutzerklärung hat sich geändert. Bitte wählen Sie erneut.",
+            "object": "Diese beruhen auf unserem berechtigten Interesse; entfernen "
+            "Sie ein Häkchen, um zu widersprechen.",
         },
     }
 )
@@ -192,6 +208,8 @@ class BannerConfig:
     gpc_signal: bool
     gpc_purposes: tuple[str, ...]
     ask_again: bool
+    objectable: tuple[Category, ...] = ()
+    """Purposes on legitimate interest the visitor may object to."""
     cookie_name: str = COOKIE_NAME
     cookie_max_age: int | None = COOKIE_MAX_AGE
     """Seconds; ``None`` for a session cookie, ``0`` for no cookie at all."""
@@ -204,6 +222,7 @@ class BannerConfig:
             "texts": dict(self.texts),
             "categories": [c.to_dict() for c in self.categories],
             "always_on": [c.to_dict() for c in self.always_on],
+            "objectable": [c.to_dict() for c in self.objectable],
             "gpc": {
                 "honoured": self.gpc_honoured,
                 "signal": self.gpc_signal,
@@ -223,6 +242,17 @@ def is_banner_purpose(purpose: Purpose) -> bool:
     if purpose.legal_basis not in ("consent", "explicit_consent"):
         return False
     if purpose.consent is not None:  # the policy says how its consent is given: not here
+        return False
+    if purpose.channel in _MESSAGE_CHANNELS:
+        return False
+    top = (purpose.data_use or "").split(".", 1)[0]
+    return top in BANNER_DATA_USES
+
+
+def is_objectable(purpose: Purpose) -> bool:
+    """Whether the banner offers an objection to this purpose: a use of the banner's
+    kinds on legitimate interest, not strictly necessary, not sent as messages."""
+    if purpose.essential or purpose.legal_basis != "legitimate_interest":
         return False
     if purpose.channel in _MESSAGE_CHANNELS:
         return False
@@ -329,6 +359,9 @@ def banner_config(
             _category(n, p, off) for n, p in policy.purposes.items() if is_banner_purpose(p)
         ),
         always_on=tuple(_category(n, p, off) for n, p in policy.purposes.items() if p.essential),
+        objectable=tuple(
+            _category(n, p, off) for n, p in policy.purposes.items() if is_objectable(p)
+        ),
         gpc_honoured=policy.promises.global_privacy_control is SignalStance.honoured,
         gpc_signal=gpc,
         gpc_purposes=tuple(sorted(off)),
@@ -358,6 +391,25 @@ def check_choices(
         raise InputError(f"the banner does not ask about {shown}")
     off = set(gpc_purposes(policy, taxonomy)) if gpc else set()
     return {name: bool(granted) and name not in off for name, granted in choices.items()}
+
+
+def check_objections(
+    policy: Policy,
+    objections: Mapping[str, bool],
+    *,
+    gpc: bool = False,
+    taxonomy: Taxonomy | None = None,
+) -> dict[str, bool]:
+    """The objections to record (purpose to objected), or :class:`InputError` naming a
+    purpose the banner offers no objection to. With the GPC signal, where the policy
+    honours it, what GPC turns off is recorded as objected to whatever was sent."""
+    offered = {n for n, p in policy.purposes.items() if is_objectable(p)}
+    unknown = sorted(set(objections) - offered)
+    if unknown:
+        shown = ", ".join(repr(n[:64]) for n in unknown[:5])
+        raise InputError(f"the banner offers no objection to {shown}")
+    off = set(gpc_purposes(policy, taxonomy)) if gpc else set()
+    return {name: bool(objected) or name in off for name, objected in objections.items()}
 
 
 def new_visitor_id() -> str:
@@ -393,6 +445,7 @@ class Recorded:
     visitor_id: str
     policy_version: str | None
     choices: Mapping[str, bool]
+    objections: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,11 +467,19 @@ def record_visitor_choices(
     choices: Mapping[str, bool],
     *,
     gpc: bool = False,
+    objections: Mapping[str, bool] | None = None,
 ) -> Recorded:
-    """Record a visitor's banner choices in one transaction, under the policy's current
-    version. A missing or unknown visitor id gets a fresh one (a visitor cannot name
-    its own id); a visitor linked to a person records for that person."""
-    checked = check_choices(tutela.policy, choices, gpc=gpc, taxonomy=tutela.taxonomy)
+    """Record a visitor's banner choices and objections in one transaction, under the
+    policy's current version. A missing or unknown visitor id gets a fresh one (a
+    visitor cannot name its own id); a visitor linked to a person records for that
+    person. Nothing is written unless every choice and objection is one the banner
+    offers."""
+    policy, taxonomy = tutela.policy, tutela.taxonomy
+    objected = check_objections(policy, objections or {}, gpc=gpc, taxonomy=taxonomy)
+    if choices or not objected:
+        checked = check_choices(policy, choices, gpc=gpc, taxonomy=taxonomy)
+    else:
+        checked = {}
     known = (
         tutela.ledger.lookup(VISITOR_KIND, visitor_id)
         if visitor_id is not None and is_visitor_id(visitor_id)
@@ -426,24 +487,23 @@ def record_visitor_choices(
     )
     if known is None or visitor_id is None:
         visitor_id = new_visitor_id()
-    version = tutela.policy.version
+    version = policy.version
     entries = [
         ConsentEntry(
             purpose=name,
             granted=granted,
             policy_version=version,
-            subject=known,
-            identities=((VISITOR_KIND, visitor_id),),
             channel="cookie_banner",
             source="web",
         )
         for name, granted in sorted(checked.items())
     ]
-    results = tutela.ledger.record_consents(entries)
-    if any(isinstance(r, str) for r in results):
+    try:
+        tutela.ledger.record_choices((VISITOR_KIND, visitor_id), entries, objected)
+    except LedgerError:
         # Only an erased or merged-away subject gets here; say nothing about it.
-        raise LedgerError("the choices could not be recorded")
-    return Recorded(visitor_id, version, MappingProxyType(checked))
+        raise LedgerError("the choices could not be recorded") from None
+    return Recorded(visitor_id, version, MappingProxyType(checked), MappingProxyType(objected))
 
 
 def link_visitor(tutela: Tutela, visitor_id: str, subject: SubjectRef | str) -> Linked:

@@ -16,6 +16,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -94,9 +95,16 @@ class BannerChoices(BaseModel):
         examples=["v_4f3c0d1e2a9b8c7d6e5f4a3b2c1d0e9f"],
     )
     choices: dict[Annotated[str, Field(max_length=64)], bool] = Field(
+        default_factory=dict,
         max_length=MAX_CHOICES,
         description="Purpose name to granted (true) or refused (false).",
         examples=[{"analytics": True, "advertising": False}],
+    )
+    objections: dict[Annotated[str, Field(max_length=64)], bool] = Field(
+        default_factory=dict,
+        max_length=MAX_CHOICES,
+        description="Purpose on legitimate interest to objected (true) or not (false).",
+        examples=[{"product_research": True}],
     )
     policy_version: str | None = Field(
         None, max_length=64, description="The version the banner showed; refused if outdated."
@@ -217,19 +225,29 @@ async def banner_consents(request: Request, tutela: TutelaDep) -> JSONResponse:
         body = BannerChoices.model_validate_json(raw)
     except ValidationError:
         raise ApiError(
-            422, "invalid_request", "send JSON: {visitor_id?, choices: {purpose: bool}}"
+            422,
+            "invalid_request",
+            "send JSON: {visitor_id?, choices: {purpose: bool}, objections: {purpose: bool}}",
         ) from None
     if body.policy_version is not None and body.policy_version != tutela.policy.version:
         raise ApiError(409, "policy_changed", "the policy changed; load the banner again")
     gpc = Signals.from_headers(request.headers).gpc
     recorded = await run_in_threadpool(
-        banner.record_visitor_choices, tutela, body.visitor_id, body.choices, gpc=gpc
+        partial(
+            banner.record_visitor_choices,
+            tutela,
+            body.visitor_id,
+            body.choices,
+            gpc=gpc,
+            objections=body.objections,
+        )
     )
     return JSONResponse(
         {
             "visitor_id": recorded.visitor_id,
             "policy_version": recorded.policy_version,
             "choices": dict(recorded.choices),
+            "objections": dict(recorded.objections),
         },
         status_code=201,
         headers={"Cache-Control": "no-store", **_CORS},

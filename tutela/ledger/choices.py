@@ -4,8 +4,8 @@ and restrictions of processing, one at a time or in bulk."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
@@ -115,24 +115,58 @@ class Choices(Subjects):
 
         def work(conn: Connection) -> int:
             row = self._subject_row(conn, public_id, lock=True)
-            now = utc_now()
-            event_id = self._append(
-                conn,
-                subject_stream(row.id),
-                "objection",
-                {"purpose": purpose, "active": bool(active), "source": source},
-                subject_id=row.id,
-                at=now,
-            )
-            key = and_(t.objections.c.subject_id == row.id, t.objections.c.purpose == purpose)
-            conn.execute(delete(t.objections).where(key))
-            if active:
-                conn.execute(
-                    insert(t.objections).values(
-                        subject_id=row.id, purpose=purpose, event_id=event_id, updated_at=now
-                    )
+            return self._objection_in(conn, row.id, purpose, active, source)
+
+        return retrying(self.engine, work)
+
+    def _objection_in(
+        self, conn: Connection, subject_id: int, purpose: str, active: bool, source: str
+    ) -> int:
+        now = utc_now()
+        event_id = self._append(
+            conn,
+            subject_stream(subject_id),
+            "objection",
+            {"purpose": purpose, "active": bool(active), "source": source},
+            subject_id=subject_id,
+            at=now,
+        )
+        key = and_(t.objections.c.subject_id == subject_id, t.objections.c.purpose == purpose)
+        conn.execute(delete(t.objections).where(key))
+        if active:
+            conn.execute(
+                insert(t.objections).values(
+                    subject_id=subject_id, purpose=purpose, event_id=event_id, updated_at=now
                 )
-            return event_id
+            )
+        return event_id
+
+    def record_choices(
+        self,
+        identity: tuple[str, str],
+        consents: Sequence[ConsentEntry],
+        objections: Mapping[str, bool],
+        *,
+        source: str = "web",
+    ) -> str:
+        """One person's consents and objections in one transaction, the person found by
+        ``identity`` (and created from it when nobody has it); returns the subject id.
+        Refused as a whole (:class:`LedgerError`) for an erased or merged-away subject."""
+        pair = normalise(*identity)
+        for purpose in objections:
+            self._check_purpose(purpose)
+
+        def work(conn: Connection) -> str:
+            public_id = self._owner(conn, [pair]) or self._create_in(conn, [pair])
+            for entry in consents:
+                self._consent_entry(conn, replace(entry, subject=public_id), [pair])
+            if objections:
+                row = self._subject_row(conn, public_id, lock=True)
+                if row.status == "erased":
+                    raise LedgerError("an objection cannot be recorded for an erased subject")
+                for purpose, active in sorted(objections.items()):
+                    self._objection_in(conn, row.id, purpose, active, source)
+            return public_id
 
         return retrying(self.engine, work)
 

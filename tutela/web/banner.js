@@ -1,7 +1,8 @@
 /*! Tutela cookie banner. No dependencies. Add to a page with:
  *  <script src="https://TUTELA_HOST/banner.js" defer></script>
  * Scripts written as <script type="text/plain" data-purpose="analytics"> run only
- * once the visitor consented to that purpose (or it is strictly necessary).
+ * once the visitor consented to that purpose (or it is strictly necessary); those of a
+ * purpose on legitimate interest run unless the visitor objected to it.
  * window.tutelaBanner.open() shows the choices again. */
 (function () {
   "use strict";
@@ -10,7 +11,7 @@
   if (!me || W.tutelaBanner) return;
   var base = new URL(me.src, location.href).origin;
   var cfg = null;
-  var state = null; // {v: visitor id, p: policy version, c: {purpose: true|false}}
+  var state = null; // {v: visitor id, p: policy version, c: {purpose: bool}, o: {purpose: bool}}
   var gpc = N.globalPrivacyControl === true;
   var box = null, before = null;
   var NAME = "tutela_consent";
@@ -48,8 +49,12 @@
     if (location.protocol === "https:") c += "; Secure";
     D.cookie = c;
   }
+  function objected(name) {
+    return gpcOff(name) || !!(state && state.o && state.o[name] === true);
+  }
   function allowed(name) {
     if (has(names(cfg.always_on), name)) return true;
+    if (has(names(cfg.objectable), name)) return !objected(name);
     if (!has(names(cfg.categories), name) || gpcOff(name)) return false;
     return !!(state && state.c[name] === true);
   }
@@ -71,8 +76,8 @@
       old.parentNode.replaceChild(s, old);
     }
   }
-  function record(choices, done) {
-    var body = {choices: choices, policy_version: cfg.version};
+  function record(choices, objections, done) {
+    var body = {choices: choices, objections: objections, policy_version: cfg.version};
     if (state && state.v) body.visitor_id = state.v;
     W.fetch(base + "/v1/banner/consents", {
       method: "POST", credentials: "omit", keepalive: true,
@@ -81,9 +86,11 @@
       if (!r.ok) throw new Error("status " + r.status);
       return r.json();
     }).then(function (saved) {
-      var c = (state && !cfg.ask_again) ? state.c : {};
-      for (var k in saved.choices) c[k] = saved.choices[k];
-      state = {v: saved.visitor_id, p: saved.policy_version || "", c: c};
+      var keep = state && !cfg.ask_again;
+      var c = keep ? state.c : {}, o = keep && state.o ? state.o : {}, k;
+      for (k in saved.choices) c[k] = saved.choices[k];
+      for (k in saved.objections) o[k] = saved.objections[k];
+      state = {v: saved.visitor_id, p: saved.policy_version || "", c: c, o: o};
       saveState();
       activate();
       if (done) done(true);
@@ -131,7 +138,7 @@
     var intro = cfg.ask_again && state ? t.changed + " " + t.intro : t.intro;
     box.appendChild(el("p", {id: "tutela-b-intro"}, intro));
     var list = el("ul", {});
-    var boxes = {};
+    var boxes = {}, against = {};
     function row(cat, kind) {
       var id = "tutela-b-" + cat.purpose;
       var li = el("li", {});
@@ -139,7 +146,10 @@
       var note = "";
       if (kind === "on") { input.checked = true; input.disabled = true; note = t.always_on; }
       else if (kind === "gpc") { input.disabled = true; note = t.gpc; }
-      else {
+      else if (kind === "object") {
+        input.checked = !(state && state.o && state.o[cat.purpose] === true && !cfg.ask_again);
+        against[cat.purpose] = input;
+      } else {
         input.checked = !!(state && state.c[cat.purpose] === true && !cfg.ask_again);
         boxes[cat.purpose] = input;
       }
@@ -161,15 +171,28 @@
       row(cat, gpcOff(cat.purpose) ? "gpc" : "ask");
     }
     box.appendChild(list);
+    if (cfg.objectable.length) {
+      box.appendChild(el("p", {}, t.object));
+      list = el("ul", {});
+      for (i = 0; i < cfg.objectable.length; i++) {
+        var oc = cfg.objectable[i];
+        row(oc, gpcOff(oc.purpose) ? "gpc" : "object");
+      }
+      box.appendChild(list);
+    }
     var btns = el("div", {"class": "tutela-btns"});
     function choose(value) {
-      var choices = {};
-      for (var j = 0; j < cfg.categories.length; j++) {
-        var p = cfg.categories[j].purpose;
+      var choices = {}, objections = {}, j, p;
+      for (j = 0; j < cfg.categories.length; j++) {
+        p = cfg.categories[j].purpose;
         choices[p] = gpcOff(p) ? false : value === null ? boxes[p].checked : value;
       }
+      for (j = 0; j < cfg.objectable.length; j++) {
+        p = cfg.objectable[j].purpose;
+        objections[p] = gpcOff(p) ? true : value === null ? !against[p].checked : !value;
+      }
       close();
-      record(choices);
+      record(choices, objections);
     }
     var buttons = [["reject_all", false], ["save", null], ["accept_all", true]];
     for (i = 0; i < buttons.length; i++) {
@@ -193,16 +216,23 @@
 
   function start() {
     if (cfg.gpc.signal) gpc = true;
-    var ask = [], pending = {}, quiet = false, i;
+    var ask = [], pending = {}, against = {}, quiet = false, i, p;
+    var told = state && state.o ? state.o : {};
     for (i = 0; i < cfg.categories.length; i++) {
-      var p = cfg.categories[i].purpose;
+      p = cfg.categories[i].purpose;
       if (gpcOff(p)) {
         if (!state || state.c[p] !== false || cfg.ask_again) { pending[p] = false; quiet = true; }
       } else if (!state || cfg.ask_again || typeof state.c[p] !== "boolean") ask.push(p);
     }
+    for (i = 0; i < cfg.objectable.length; i++) {
+      p = cfg.objectable[i].purpose;
+      if (gpcOff(p)) {
+        if (told[p] !== true || cfg.ask_again) { against[p] = true; quiet = true; }
+      } else if (cfg.ask_again || typeof told[p] !== "boolean") ask.push(p);
+    }
     activate();
     if (ask.length) open();
-    else if (quiet) record(pending); // GPC refuses without asking
+    else if (quiet) record(pending, against); // GPC refuses and objects without asking
   }
   function ready(fn) {
     if (D.readyState === "loading") D.addEventListener("DOMContentLoaded", fn);
