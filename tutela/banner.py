@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -384,13 +384,20 @@ def check_choices(
     """
     if not choices:
         raise InputError("choose at least one purpose")
-    asked = {n for n, p in policy.purposes.items() if is_banner_purpose(p)}
-    unknown = sorted(set(choices) - asked)
-    if unknown:
-        shown = ", ".join(repr(n[:64]) for n in unknown[:5])
-        raise InputError(f"the banner does not ask about {shown}")
+    _only(policy, choices, is_banner_purpose, "the banner does not ask about")
     off = set(gpc_purposes(policy, taxonomy)) if gpc else set()
     return {name: bool(granted) and name not in off for name, granted in choices.items()}
+
+
+def _only(
+    policy: Policy, names: Mapping[str, bool], offered: Callable[[Purpose], bool], refusal: str
+) -> None:
+    # InputError naming (a few of) the purposes that ``offered`` does not accept.
+    unknown = sorted(
+        n for n in names if n not in policy.purposes or not offered(policy.purposes[n])
+    )
+    if unknown:
+        raise InputError(f"{refusal} {', '.join(repr(n[:64]) for n in unknown[:5])}")
 
 
 def check_objections(
@@ -403,11 +410,7 @@ def check_objections(
     """The objections to record (purpose to objected), or :class:`InputError` naming a
     purpose the banner offers no objection to. With the GPC signal, where the policy
     honours it, what GPC turns off is recorded as objected to whatever was sent."""
-    offered = {n for n, p in policy.purposes.items() if is_objectable(p)}
-    unknown = sorted(set(objections) - offered)
-    if unknown:
-        shown = ", ".join(repr(n[:64]) for n in unknown[:5])
-        raise InputError(f"the banner offers no objection to {shown}")
+    _only(policy, objections, is_objectable, "the banner offers no objection to")
     off = set(gpc_purposes(policy, taxonomy)) if gpc else set()
     return {name: bool(objected) or name in off for name, objected in objections.items()}
 

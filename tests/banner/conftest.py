@@ -4,13 +4,16 @@ necessary purpose, a material change to advertising) and an API over a fresh SQL
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 
+from tests.browser import chromium, serve
 from tests.conftest import base_policy
 from tutela import Tutela
 from tutela.api import ApiSettings, create_app
@@ -107,3 +110,22 @@ def make_token(tutela: Tutela) -> Callable[..., str]:
         return token
 
     return make
+
+
+@contextmanager
+def shop(app: FastAPI, page: str) -> Iterator[str]:
+    """The app with a test page at ``/shop``, served by Uvicorn in a thread; its base URL."""
+
+    @app.get("/shop", include_in_schema=False)
+    def show() -> HTMLResponse:
+        return HTMLResponse(page)
+
+    with serve(app, public_host="127.0.0.1", lifespan="off") as base:
+        yield base
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """A headless Chromium."""
+    with chromium() as launched:
+        yield launched

@@ -11,9 +11,9 @@ from urllib.parse import unquote
 
 import pytest
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 
-from tests.browser import chromium, screenshot, serve
+from tests.banner.conftest import shop
+from tests.browser import screenshot
 from tutela import Tutela
 from tutela.banner import VISITOR_KIND
 from tutela.decide import Signals
@@ -33,20 +33,9 @@ PAGE = """<!doctype html>
 
 @pytest.fixture
 def server(app: FastAPI) -> Iterator[str]:
-    """The app and a test page, served by Uvicorn in a thread."""
-
-    @app.get("/shop", include_in_schema=False)
-    def shop() -> HTMLResponse:
-        return HTMLResponse(PAGE)
-
-    with serve(app, public_host="127.0.0.1", lifespan="off") as base:
+    """The app and the page above, served by Uvicorn in a thread."""
+    with shop(app, PAGE) as base:
         yield base
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 def _visitor(context: Any) -> str:

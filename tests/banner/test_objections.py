@@ -11,11 +11,11 @@ from urllib.parse import unquote
 
 import pytest
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 
+from tests.banner.conftest import shop
 from tests.banner.test_http import post_choices
-from tests.browser import chromium, screenshot, serve
+from tests.browser import screenshot
 from tests.conftest import EXAMPLES
 from tutela import Tutela
 from tutela.banner import VISITOR_KIND, banner_config, check_objections
@@ -140,18 +140,9 @@ PAGE = """<!doctype html>
 
 @pytest.fixture
 def server(app: FastAPI) -> Iterator[str]:
-    @app.get("/shop", include_in_schema=False)
-    def shop() -> HTMLResponse:
-        return HTMLResponse(PAGE)
-
-    with serve(app, public_host="127.0.0.1", lifespan="off") as base:
+    """The app and the page above, served by Uvicorn in a thread."""
+    with shop(app, PAGE) as base:
         yield base
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.mark.slow
