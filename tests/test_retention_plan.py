@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from tests.conftest import EXAMPLES, base_policy
+from tutela.plan import plan_erasure
 from tutela.plan.retention import SweepStep, plan_sweep, subtract
 from tutela.policy import Policy, load, loads
 
@@ -203,3 +204,17 @@ def test_every_example_plans_a_sweep_with_reasons(name: str) -> None:
     untimed = {r.name for r in policy.retention} - {r.name for r in timed}
     ending = {rule for end in plan.account_ends for rule in end.rules}
     assert untimed <= {k.rule for k in plan.kept} | ending
+
+
+def test_usage_outlives_the_account_without_who_it_was() -> None:
+    # Kitameraki keeps usage for improvement with identifiers removed: 90 days after an
+    # account closes the sweep starts its erasure, and erasure masks the usage events
+    # (the person's link nulled, the event kept) instead of deleting them.
+    policy = load(Path(EXAMPLES) / "kitameraki" / "policy.yaml")
+    (end,) = plan_sweep(policy, NOW).account_ends
+    assert (end.collection, end.closed) == ("users", "deactivated_at")
+    assert "usage-anonymised" in end.rules
+    usage = next(s for s in plan_erasure(policy).steps if s.read.node == ("tenant", "usage_events"))
+    assert usage.action == "mask"
+    assert {(f.field, f.strategy) for f in usage.fields} >= {("user_id", "null")}
+    assert "event" not in {f.field for f in usage.fields if f.strategy != "keep"}
