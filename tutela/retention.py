@@ -34,7 +34,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from tutela.connectors.schema import dataset_metadata
 from tutela.connectors.sql import is_pseudonym
 from tutela.errors import ConnectorError
-from tutela.ledger.database import open_engine
+from tutela.ledger.database import driver_message, open_engine
+from tutela.ledger.identities import normalise
 from tutela.plan.retention import AccountEnd, SweepPlan, SweepStep, plan_sweep
 from tutela.requests.model import RequestType
 from tutela.requests.service import Requests
@@ -120,29 +121,34 @@ def sweep(
     opened: list[Engine] = []
     results: list[SweepResult] = []
     accounts: list[AccountsResult] = []
+    tables: dict[str, Mapping[str, Table]] = {}
 
-    def engine_of(dataset: str) -> Engine:
+    def place(dataset: str, collection: str) -> tuple[Engine, Table]:
+        # Each dataset's engine and declared tables, made once for the whole sweep.
         if dataset not in engines:
             engines[dataset] = _engine(tutela, dataset, connections, opened)
-        return engines[dataset]
+            spec = next(d for d in tutela.policy.datasets if d.name == dataset)
+            tables[dataset] = dataset_metadata(spec).tables
+        return engines[dataset], tables[dataset][collection]
 
     try:
         for step in plan.steps:
-            result = _run(tutela, engine_of(step.dataset), step, dry_run)
+            result = _run(tutela, *place(step.dataset, step.collection), step, dry_run)
             results.append(result)
             if progress is not None:
                 progress(result)
         for end in plan.account_ends:
-            accounts.append(_end_accounts(tutela, engine_of(end.dataset), end, dry_run))
+            engine, table = place(end.dataset, end.collection)
+            accounts.append(_end_accounts(tutela, engine, table, end, dry_run))
     finally:
         for engine in opened:
             engine.dispose()
     return SweepReport(plan, tuple(results), tuple(accounts), dry_run)
 
 
-def _end_accounts(tutela: Tutela, engine: Engine, end: AccountEnd, dry_run: bool) -> AccountsResult:
-    spec = next(d for d in tutela.policy.datasets if d.name == end.dataset)
-    table = dataset_metadata(spec).tables[end.collection]
+def _end_accounts(
+    tutela: Tutela, engine: Engine, table: Table, end: AccountEnd, dry_run: bool
+) -> AccountsResult:
     cutoff = end.cutoff.astimezone(dt.UTC).replace(tzinfo=None)
     query = select(table.c[end.identity]).where(
         table.c[end.closed] < cutoff, table.c[end.identity].is_not(None)
@@ -151,23 +157,19 @@ def _end_accounts(tutela: Tutela, engine: Engine, end: AccountEnd, dry_run: bool
         with engine.connect() as conn:
             values = [row[0] for row in conn.execute(query)]
     except SQLAlchemyError as exc:
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise ConnectorError(
-            f"retention: reading closed accounts in {end.dataset}.{end.collection} failed: {detail}"
+            f"retention: reading closed accounts in {end.dataset}.{end.collection} "
+            f"failed: {driver_message(exc)}"
         ) from None
-    requests = Requests(tutela)
-    started: list[str] = []
-    under_way = 0
     # A masked account keeps a pseudonym where its identifier was: nobody to erase.
-    closed = [str(v) for v in values if not is_pseudonym(v)]
-    for value in closed:
-        identity = (end.kind, value)
-        state = tutela.state({end.kind: value})
-        if state is not None and state.status.value == "erased":
-            continue
-        if requests.open_request_for(RequestType.erasure, identity) is not None:
-            under_way += 1
-        elif not dry_run:
+    closed = list(dict.fromkeys(normalise(end.kind, str(v)) for v in values if not is_pseudonym(v)))
+    requests = Requests(tutela)
+    # Everyone whose erasure is done or under way, found in two queries, not one per row.
+    erased = tutela.ledger.erased_among(closed)
+    under_way = requests.open_for(RequestType.erasure, closed)
+    started: list[str] = []
+    for identity in closed:
+        if identity not in erased and identity not in under_way and not dry_run:
             started.append(requests.create(RequestType.erasure, identity, source="admin").id)
     if not dry_run and started:
         tutela.ledger.record_sweep(
@@ -180,7 +182,7 @@ def _end_accounts(tutela: Tutela, engine: Engine, end: AccountEnd, dry_run: bool
                 "rules": list(end.rules),
             }
         )
-    return AccountsResult(end, len(closed), tuple(started), under_way)
+    return AccountsResult(end, len(closed), tuple(started), len(under_way - erased))
 
 
 def _engine(
@@ -203,19 +205,17 @@ def _engine(
     return engine
 
 
-def _run(tutela: Tutela, engine: Engine, step: SweepStep, dry_run: bool) -> SweepResult:
-    spec = next(d for d in tutela.policy.datasets if d.name == step.dataset)
-    table = dataset_metadata(spec).tables[step.collection]
+def _run(
+    tutela: Tutela, engine: Engine, table: Table, step: SweepStep, dry_run: bool
+) -> SweepResult:
     statement = _statement(table, step, dry_run)
     try:
         with engine.begin() as conn:
             done = conn.execute(statement)
             rows = int(done.scalar_one()) if dry_run else int(done.rowcount)
     except SQLAlchemyError as exc:
-        # The driver's first line says what went wrong; the rest may hold values.
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise ConnectorError(
-            f"retention step {step.dataset}.{step.collection} failed: {detail}"
+            f"retention step {step.dataset}.{step.collection} failed: {driver_message(exc)}"
         ) from None
     if not dry_run:
         tutela.ledger.record_sweep(

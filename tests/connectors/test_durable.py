@@ -71,6 +71,7 @@ def start_worker(
     name: str,
     pause: float,
     extra: dict[str, str] | None = None,
+    *options: str,
 ) -> Any:
     env = {
         **os.environ,
@@ -91,6 +92,7 @@ def start_worker(
         name,
         "--step-pause",
         str(pause),
+        *options,
     ]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +16,7 @@ import yaml
 from sqlalchemy import Engine, create_engine, insert, select, update
 from typer.testing import CliRunner
 
+from tests.connectors.test_durable import start_worker
 from tests.test_retention_plan import shop_data
 from tutela import Tutela
 from tutela.cli import app
@@ -205,24 +203,16 @@ def test_accounts_closed_past_their_period_get_an_erasure(shop: tuple[Tutela, En
     assert (again.started, again.under_way) == ((), 1)
 
 
-def _worker(tmp_path: Path, product: str, schedule: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "APP_DATABASE_URL": product, "TUTELA_PSEUDONYM_KEY": "k" * 32}
-    command = [
-        sys.executable,
-        "-m",
-        "tutela.cli",
-        "worker",
-        "--policy",
-        str(tmp_path / "shop.yaml"),
-        "--database",
+def _worker(tmp_path: Path, product: str, schedule: str) -> Any:
+    return start_worker(
+        tmp_path / "shop.yaml",
         f"sqlite:///{tmp_path / 'ledger.sqlite3'}",
-        "--id",
+        product,
         "sweeper",
+        0,
+        None,
         "--retention-schedule",
         schedule,
-    ]
-    return subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
 
 
@@ -258,7 +248,7 @@ def test_a_worker_sweeps_on_its_schedule(shop: tuple[Tutela, Engine], tmp_path: 
     finally:
         worker.terminate()
         _, errors = worker.communicate(timeout=20)
-    assert "Traceback" not in errors, errors[-3000:]
+    assert b"Traceback" not in errors, errors[-3000:]
 
 
 def test_a_schedule_that_is_no_cron_expression_is_refused(tmp_path: Path) -> None:
@@ -269,4 +259,13 @@ def test_a_schedule_that_is_no_cron_expression_is_refused(tmp_path: Path) -> Non
     worker = _worker(tmp_path, f"sqlite:///{tmp_path / 'p.sqlite3'}", "every day")
     _, errors = worker.communicate(timeout=60)
     assert worker.returncode == 2
-    assert "'every day' is not a cron expression" in errors
+    assert b"'every day' is not a cron expression" in errors
+
+
+def test_an_erased_person_is_not_erased_again(shop: tuple[Tutela, Engine]) -> None:
+    tutela, engine = shop
+    anna = tutela.ledger.create_subject([("email", "Anna@Exempel.se")])
+    tutela.ledger.update_subject(anna, status="erased")
+    (accounts,) = sweep(tutela, now=NOW, connections={"app": engine}).accounts
+    assert (accounts.closed, accounts.started, accounts.under_way) == (1, (), 0)
+    assert Requests(tutela).list() == []

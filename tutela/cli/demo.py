@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tutela.cli.options import fail, safe_url
 from tutela.errors import TutelaError
+from tutela.ledger.database import driver_message
 
 __all__ = ["app", "seed_command"]
 
@@ -83,9 +84,7 @@ def seed_command(
     except TutelaError as exc:
         fail(str(exc))
     except SQLAlchemyError as exc:
-        # The driver's first line says what failed; the rest may quote rows.
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        fail(f"the database {safe_url(database)} failed: {detail}")
+        fail(f"the database {safe_url(database)} failed: {driver_message(exc)}")
     except OSError as exc:
         fail(f"cannot write {target}: {exc.strerror}")
     elapsed = time.perf_counter() - started

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tutela.engine import Tutela
 from tutela.errors import TutelaError
-from tutela.ledger.database import DEFAULT_URL, open_engine
+from tutela.ledger.database import DEFAULT_URL, driver_message, open_engine
 from tutela.ledger.schema import ensure_current
 
 __all__ = [
@@ -90,11 +90,8 @@ def handled(database: str | None = None) -> Iterator[None]:
     except TutelaError as exc:
         fail(str(exc))
     except SQLAlchemyError as exc:
-        # The driver's first line says what went wrong (refused, unknown host, no
-        # such table); the rest is SQL and parameters, which may hold personal data.
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         where = f" {safe_url(database)}" if database else ""
-        fail(f"the ledger database{where} failed: {detail}")
+        fail(f"the ledger database{where} failed: {driver_message(exc)}")
 
 
 def open_engine_or_exit(database: str, *, current: bool = True) -> Engine:

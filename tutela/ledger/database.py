@@ -14,12 +14,20 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from tutela.errors import LedgerError
 
-__all__ = ["DEFAULT_URL", "is_sqlite", "open_engine", "retrying", "write"]
+__all__ = ["DEFAULT_URL", "driver_message", "is_sqlite", "open_engine", "retrying", "write"]
 
 DEFAULT_URL = "sqlite:///tutela.sqlite3"
 """The database used when none is given: a SQLite file in the working folder."""
 
 T = TypeVar("T")
+
+
+def driver_message(exc: BaseException) -> str:
+    """What a database error says, in one line: the driver's first line says what went
+    wrong (refused, unknown host, no such table); the rest quotes SQL and parameters,
+    which may hold personal data."""
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def is_sqlite(engine: Engine | Connection) -> bool:

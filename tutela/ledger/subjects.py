@@ -4,10 +4,10 @@ by, age and account facts, and merging two records of one person."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 
 from tutela.decide import AccountStatus
 from tutela.errors import LedgerError
@@ -126,6 +126,26 @@ class Subjects(LedgerBase):
                 .where(and_(t.identities.c.kind == kind, t.identities.c.value == value))
             ).scalar()
             return found
+
+    def erased_among(self, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Those of ``pairs`` (normalised identities) that belong to an erased subject;
+        one query per 500 of them."""
+        s, i = t.subjects, t.identities
+        wanted = list(dict.fromkeys(pairs))
+        found: set[tuple[str, str]] = set()
+        with read(self.engine) as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                query = (
+                    select(i.c.kind, i.c.value)
+                    .join(s, s.c.id == i.c.subject_id)
+                    .where(
+                        s.c.status == "erased",
+                        or_(*(and_(i.c.kind == k, i.c.value == v) for k, v in chunk)),
+                    )
+                )
+                found.update((row.kind, row.value) for row in conn.execute(query))
+        return found
 
     def identities(self, public_id: str) -> list[tuple[str, str]]:
         """Every (kind, value) the subject is known by."""

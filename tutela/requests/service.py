@@ -11,7 +11,7 @@ import builtins
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -401,17 +401,26 @@ class Requests:
         with read(self.engine) as conn:
             return [_request(row) for row in conn.execute(query.limit(limit))]
 
-    def open_request_for(self, type: RequestType, identity: tuple[str, str]) -> Request | None:
-        """A request of this type for this identifier that has not ended, if any."""
-        kind, value = normalise(*identity)
-        query = _WITH_NAMES.where(
-            t.requests.c.identity_hash == _identity_hash(kind, value),
-            t.requests.c.type == type.value,
-            t.requests.c.state.not_in([s.value for s in TERMINAL]),
-        ).limit(1)
+    def open_for(
+        self, type: RequestType, identities: Sequence[tuple[str, str]]
+    ) -> set[tuple[str, str]]:
+        """Those of ``identities`` (normalised) named by a request of this type that has
+        not ended; one query per 500 of them."""
+        by_hash = {}
+        for identity in identities:
+            pair = normalise(*identity)
+            by_hash[_identity_hash(*pair)] = pair
+        hashes = list(by_hash)
+        found: set[tuple[str, str]] = set()
         with read(self.engine) as conn:
-            row = conn.execute(query).first()
-        return _request(row) if row is not None else None
+            for start in range(0, len(hashes), 500):
+                query = select(t.requests.c.identity_hash).where(
+                    t.requests.c.identity_hash.in_(hashes[start : start + 500]),
+                    t.requests.c.type == type.value,
+                    t.requests.c.state.not_in([s.value for s in TERMINAL]),
+                )
+                found.update(by_hash[h] for h in conn.execute(query).scalars())
+        return found
 
     def trail(self, request_id: str) -> builtins.list[dict[str, Any]]:
         """The request's audit trail, oldest first."""
