@@ -29,8 +29,10 @@ def test_unknown_and_malformed_keys_are_401(
     client: TestClient, make_token: Callable[..., str]
 ) -> None:
     token = make_token("decisions")
-    prefix, secret = token.rsplit("_", 1)
-    for wrong in (f"{prefix}_{secret[::-1]}", "tut_000000000000_x", "nonsense", token + "x"):
+    # tut_<key id>_<secret>; the secret is URL-safe base64 and may hold "_" itself.
+    scheme, key_id, secret = token.split("_", 2)
+    changed = secret[:-1] + ("A" if secret[-1] != "A" else "B")
+    for wrong in (f"{scheme}_{key_id}_{changed}", "tut_000000000000_x", "nonsense", token + "x"):
         assert client.post("/v1/decisions", json=DECISION, headers=bearer(wrong)).status_code == 401
     # Not a bearer scheme at all
     basic = {"Authorization": "Basic dXNlcjpwYXNz"}
